@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Context } from 'hono';
+import { ZodError } from 'zod';
+import type { AppDeps, AppEnv } from './context';
+import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './errors';
+import { toValidations } from '../domain/workspace-definition';
+import { registerHealthRoutes } from './routes/health';
+import { registerApiRoutes } from './routes';
+
+export type ApiApp = OpenAPIHono<AppEnv>;
+
+/** Builds the HTTP application; all I/O goes through deps so tests can boot it against real services. */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', deps.log.child({ requestId }));
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    const ms = Math.round(performance.now() - started);
+    c.get('log').debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.http.maxBodyBytes,
+      onError: (c) =>
+        c.json({ message: 'Request body is too large.', detail: `The limit is ${deps.config.http.maxBodyBytes} bytes.` }, 413),
+    }),
+  );
+
+  app.use('*', async (c, next) => {
+    c.set('em', deps.orm.em.fork());
+    await next();
+  });
+
+  registerHealthRoutes(app, deps);
+
+  const api = createApiRouter(deps);
+  app.route('/api/v2', api);
+  app.route('/api/experimental', api);
+
+  app.notFound((c) => c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => handleError(err, c));
+  return app;
+}
+
+function createApiRouter(deps: AppDeps) {
+  const api = new OpenAPIHono<AppEnv>({
+    // zod validation failures of declared routes become Coder's envelope with one validation per field
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const validations = toValidations(result.error as unknown as ZodError);
+        return c.json({ message: 'Validation failed.', validations }, 400);
+      }
+    },
+  });
+  registerApiRoutes(api, deps);
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'taskd API', version: '0.1.0', description: "Coder-compatible Tasks API served by taskd" },
+  });
+  api.onError((err, c) => handleError(err, c));
+  return api;
+}
+
+function handleError(err: unknown, c: Context<AppEnv>) {
+  if (err instanceof ApiError) return c.json(err.body(), err.status);
+  const fromWorkflow = fromWorkflowError(err);
+  if (fromWorkflow) return c.json(fromWorkflow.body(), fromWorkflow.status);
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /json/i.test(err.message)) {
+      return c.json({ message: 'Request body must be valid JSON.', detail: err.message }, 400);
+    }
+    return c.json({ message: err.message || 'Request failed.' }, err.status);
+  }
+  if (err instanceof ZodError) {
+    return c.json({ message: 'Validation failed.', validations: toValidations(err) }, 400);
+  }
+  const down = dependencyDown(err);
+  const log = c.get('log');
+  if (down) {
+    log?.warn({ err }, `${down} unavailable`);
+    const e = unavailable(down === 'database' ? 'The database' : 'The workflow service', String((err as Error).message ?? ''));
+    return c.json(e.body(), e.status);
+  }
+  log?.error({ err }, 'unhandled error');
+  return c.json({ message: 'An internal server error occurred.', detail: 'See the server log for the request id.' }, 500);
+}

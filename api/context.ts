@@ -1,0 +1,40 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { Orm } from '../db/orm';
+
+/** The authenticated caller of a user endpoint. */
+export interface Actor {
+  userId: string;
+  username: string;
+  isSiteOwner: boolean;
+  apiKeyId: string;
+}
+
+/** The authenticated caller of an agent endpoint (agent token). */
+export interface AgentActor {
+  agentId: string;
+  buildId: string;
+  buildNumber: number;
+  workspaceId: string;
+  ownerId: string;
+}
+
+export interface AppDeps {
+  config: Config;
+  orm: Orm;
+  temporal: Client;
+  log: Logger;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** forked per request: never share an identity map between requests */
+    em: EntityManager;
+    actor: Actor;
+    agent: AgentActor;
+  };
+}

@@ -1,0 +1,81 @@
+import type { Context } from 'hono';
+import { WorkflowUpdateFailedError, WorkflowNotFoundError, ServiceError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { TaskFailure } from '../workflows/contracts';
+
+// One error type and one mapping to HTTP: every failure leaves the API in Coder's envelope
+// {message, detail?, validations?}.
+
+export interface Validation {
+  field: string;
+  detail: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly detail?: string,
+    readonly validations?: Validation[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  body() {
+    return {
+      message: this.message,
+      ...(this.detail !== undefined ? { detail: this.detail } : {}),
+      ...(this.validations && this.validations.length > 0 ? { validations: this.validations } : {}),
+    };
+  }
+}
+
+export const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
+export const notFound = () => new ApiError(404, NOT_FOUND_MESSAGE);
+export const unauthorized = (detail?: string) =>
+  new ApiError(401, 'You must be logged in to access this resource.', detail);
+export const badRequest = (message: string, detail?: string, validations?: Validation[]) =>
+  new ApiError(400, message, detail, validations);
+export const conflict = (message: string, detail?: string) => new ApiError(409, message, detail);
+export const unavailable = (part: string, detail?: string) =>
+  new ApiError(503, `${part} is unavailable. Try again shortly.`, detail);
+
+/** Whether an error means a dependency (database or Temporal) is down rather than a bug. */
+export function dependencyDown(err: unknown): 'database' | 'temporal' | null {
+  const e = err as { code?: string; name?: string; message?: string } | undefined;
+  if (!e) return null;
+  if (e instanceof ServiceError || e.name === 'ServiceError' || e.name === 'TransportError') return 'temporal';
+  const code = e.code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code)) {
+    return 'database';
+  }
+  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '')) {
+    return 'database';
+  }
+  return null;
+}
+
+/** Maps workflow update rejections (validators' ApplicationFailures) to the spec's responses. */
+export function fromWorkflowError(err: unknown): ApiError | null {
+  if (err instanceof WorkflowNotFoundError) return notFound();
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      switch (cause.type) {
+        case TaskFailure.buildActive:
+          return conflict('A workspace build is already active.');
+        case TaskFailure.workspaceRunning:
+          return conflict('Task workspace is already running.', 'Workspace status is "running".');
+        case TaskFailure.taskDeleted:
+          return notFound();
+      }
+    }
+  }
+  return null;
+}
+
+export function errorResponse(c: Context, err: ApiError) {
+  return c.json(err.body(), err.status);
+}

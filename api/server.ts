@@ -1,0 +1,60 @@
+// Production entry of the HTTP API: external Postgres (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS).
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectTemporal } from '../lib/temporal';
+import { migrate, openOrm } from '../db/orm';
+import { createApp } from './app';
+
+export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
+  if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the API' }]);
+  if (!config.temporal.address) throw new ConfigError([{ variable: 'TEMPORAL_ADDRESS', problem: 'is required for the API' }]);
+  const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
+  if (config.database.migrateOnStart) {
+    const applied = await migrate(orm);
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  }
+  const { connection, client } = await connectTemporal({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    log,
+  });
+  const app = createApp({ config, orm, temporal: client, log });
+  const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  log.info({ url: `http://${config.http.host}:${config.http.port}` }, 'API listening');
+  return {
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await orm.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  startApiServer(config, log)
+    .then((srv) => {
+      const stop = () => {
+        log.info('API stopping');
+        srv.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    })
+    .catch((err) => {
+      log.fatal({ err }, 'API failed to start');
+      process.exit(1);
+    });
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// The one place that reads process.env: everything else receives a typed Config,
+// so a bad value stops start-up here with the variable's name instead of failing later.
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.string().trim().min(1).optional();
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  TASKD_DATA_DIR: z.string().min(1).optional(),
+  TASKD_ACCESS_URL: z.string().url().optional(),
+  DATABASE_URL: optionalUrl.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  ),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  TEMPORAL_ADDRESS: optionalUrl.pipe(
+    z.string().regex(/^[^\s:/]+:\d+$/, 'must be host:port').optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('taskd'),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TASKD_MIGRATE: bool,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  NOTIFY_WEBHOOK_URL: z.string().url().optional(),
+  NOTIFY_WEBHOOK_SECRET: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-3-5-haiku-latest'),
+  TASKD_HOST_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore').optional(),
+  WORKER_HEALTH_PORT: port.optional(),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; problem: string }[]) {
+    super(
+      'Invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.problem}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()) {
+  const cleaned = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), problem: i.message })),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.TASKD_DATA_DIR ?? '.data');
+  return {
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      accessUrl: e.TASKD_ACCESS_URL ?? `http://${e.HOST}:${e.PORT}`,
+    },
+    dataDir,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.TASKD_MIGRATE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    logLevel: e.LOG_LEVEL,
+    notify: { webhookUrl: e.NOTIFY_WEBHOOK_URL, webhookSecret: e.NOTIFY_WEBHOOK_SECRET },
+    llm: { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL },
+    worker: { hostId: e.TASKD_HOST_ID, healthPort: e.WORKER_HEALTH_PORT },
+  };
+}

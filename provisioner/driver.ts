@@ -1,0 +1,61 @@
+import type { WorkspaceDefinition } from '../domain/workspace-definition';
+
+// One interface for every way a workspace can run (process, echo, external; docker/k8s later).
+// Drivers must be idempotent: activities retry, so start on a running workspace, stop on a stopped
+// one and delete on a deleted one all succeed without doing the work twice.
+
+export interface AgentSpec {
+  id: string;
+  name: string;
+  /** plain agent token, derived (not stored) so a retried activity hands out the same one */
+  token: string;
+}
+
+export interface BuildContext {
+  workspaceId: string;
+  workspaceName: string;
+  ownerName: string;
+  taskId: string | null;
+  buildId: string;
+  buildNumber: number;
+  transition: 'start' | 'stop' | 'delete';
+  definition: WorkspaceDefinition;
+  /** the agent of this build (start builds only) */
+  agent: AgentSpec | null;
+  /** URL the workspace agent uses to reach the taskd API */
+  accessUrl: string;
+}
+
+export interface ProvisionedApp {
+  slug: string;
+  displayName: string;
+  command: string | null;
+  url: string;
+  healthcheck: { url: string; interval_s: number; threshold: number } | null;
+  /** health recorded with the app: "disabled" without a healthcheck, else "initializing" unless the
+   * driver already knows better (echo) */
+  health: 'disabled' | 'initializing' | 'healthy' | 'unhealthy';
+}
+
+export interface StartOutcome {
+  apps: ProvisionedApp[];
+  /** host whose worker holds the workspace (process driver); null when it lives elsewhere */
+  hostId: string | null;
+  /** lifecycle the agent is recorded with: "created" when a real agent will report, or a final state
+   * when the driver plays the agent itself (echo) */
+  agentLifecycle: 'created' | 'ready' | 'start_error' | 'start_timeout';
+}
+
+export interface ProvisionerDriver {
+  readonly name: WorkspaceDefinition['provisioner'];
+  start(ctx: BuildContext): Promise<StartOutcome>;
+  stop(ctx: BuildContext): Promise<void>;
+  delete(ctx: BuildContext): Promise<void>;
+}
+
+export class ProvisionerError extends Error {
+  constructor(message: string, readonly retryable = false) {
+    super(message);
+    this.name = 'ProvisionerError';
+  }
+}

@@ -1,0 +1,98 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+// Everything the API, the worker and operators share about task workflows. Workflow-safe imports only.
+
+/** Custom search attributes registered on the Temporal server (dev server: --search-attribute). */
+export const SEARCH_ATTRIBUTES = {
+  TaskId: 'Keyword',
+  TaskStatus: 'Keyword',
+  OwnerName: 'Keyword',
+  TemplateName: 'Keyword',
+} as const;
+
+/** One entity workflow per task; every caller derives the id through this helper. */
+export function taskWorkflowId(taskId: string): string {
+  return `task-${taskId}`;
+}
+
+export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
+
+/** Build reasons of spec §3.5/§3.9/§7.2. */
+export const BuildReason = {
+  initiator: 'initiator',
+  manualPause: 'task_manual_pause',
+  resume: 'task_resume',
+  autoPause: 'task_auto_pause',
+  deleteViaTasksApi: 'Deleted via tasks API',
+} as const;
+
+/** Start arguments of the task workflow: enough to (re)create its records idempotently. */
+export interface TaskWorkflowInput {
+  taskId: string;
+  workspaceId: string;
+  organizationId: string;
+  ownerId: string;
+  ownerName: string;
+  templateId: string;
+  templateName: string;
+  templateVersionId: string;
+  presetId: string | null;
+  name: string;
+  displayName: string;
+  prompt: string;
+  initiatorId: string;
+  idempotencyKey: string | null;
+  /** carried across continue-as-new; absent on the first run */
+  carried?: TaskWorkflowCarriedState;
+}
+
+/** What a continued-as-new run needs to pick up where the previous run stopped. */
+export interface TaskWorkflowCarriedState {
+  latestBuildNumber: number;
+  lastWorkingAt: string | null;
+}
+
+export interface CreateTaskResult {
+  taskId: string;
+  workspaceId: string;
+  buildId: string;
+}
+
+export interface BuildRequest {
+  initiatorId: string;
+  /** request id of the HTTP call, for audit entries and logs */
+  requestId?: string;
+}
+
+export interface BuildRef {
+  buildId: string;
+  buildNumber: number;
+}
+
+/** Failure types thrown by update validators and mapped to HTTP by the API (api/errors.ts). */
+export const TaskFailure = {
+  buildActive: 'BuildActive', // 409 A workspace build is already active.
+  workspaceRunning: 'WorkspaceRunning', // 409 Task workspace is already running.
+  taskDeleted: 'TaskDeleted', // 404
+  nameTaken: 'NameTaken', // 409 Workspace "<name>" already exists.
+} as const;
+
+export const createTaskUpdate = defineUpdate<CreateTaskResult, []>('createTask');
+export const pauseTaskUpdate = defineUpdate<BuildRef, [BuildRequest]>('pauseTask');
+export const resumeTaskUpdate = defineUpdate<BuildRef, [BuildRequest]>('resumeTask');
+export const deleteTaskUpdate = defineUpdate<BuildRef, [BuildRequest]>('deleteTask');
+
+/** Reports from the workspace agent, stored by the API first and then signalled to wake the workflow. */
+export type AgentReport =
+  | { kind: 'lifecycle'; agentId: string; buildNumber: number; state: string }
+  | { kind: 'app_health'; agentId: string; buildNumber: number; healths: Record<string, string> }
+  | { kind: 'app_status'; agentId: string; buildNumber: number; appId: string; state: string };
+
+export const agentReportSignal = defineSignal<[AgentReport]>('agentReport');
+
+export interface TaskWorkflowView {
+  phase: string;
+  latestBuildNumber: number;
+  buildActive: boolean;
+}
+export const taskViewQuery = defineQuery<TaskWorkflowView>('taskView');
