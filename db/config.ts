@@ -26,6 +26,7 @@ export function ormOptions(opts: { url: string; poolMax?: number; debug?: boolea
       allOrNothing: true,
       snapshot: false,
       emit: 'ts',
+      silent: true,
     },
   });
 }

@@ -3,8 +3,9 @@ import { ormOptions } from './config';
 
 export type Orm = MikroORM;
 
-export async function openOrm(opts: { url: string; poolMax?: number }): Promise<Orm> {
-  return MikroORM.init(ormOptions(opts));
+/** connect: false lets a process start while the database is still down; the pool connects on first use. */
+export async function openOrm(opts: { url: string; poolMax?: number; connect?: boolean }): Promise<Orm> {
+  return MikroORM.init({ ...ormOptions(opts), connect: opts.connect ?? true });
 }
 
 /** Applies pending migrations; safe to run concurrently (MikroORM serialises on its lock table). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Orm } from '../db/orm';
 import type { Config } from './config';
@@ -29,7 +29,7 @@ export interface WorkerOptions {
   config: Config;
   orm: Orm;
   log: Logger;
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 /** The composition of a taskd worker: Temporal connection, activities bound to their deps, workflows. */

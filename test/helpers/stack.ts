@@ -1,0 +1,158 @@
+// Per-test-file slice of the real stack started by test/run.ts: a fresh migrated database, a task queue
+// of its own, an in-process worker running the pre-built workflow bundle, and the API on a free port.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Client as TemporalClient } from '@temporalio/client';
+import pg from 'pg';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../lib/config';
+import { createLogger, type Logger } from '../../lib/logger';
+import { connectTemporal } from '../../lib/temporal';
+import { createTaskdWorker } from '../../lib/worker-runtime';
+import { migrate, openOrm, type Orm } from '../../db/orm';
+import { freePort } from '../../devstack/free-port';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiRequestOptions {
+  token?: string;
+  body?: unknown;
+  /** sent as-is (for malformed-JSON tests) */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestStack {
+  baseUrl: string;
+  config: Config;
+  orm: Orm;
+  temporal: TemporalClient;
+  log: Logger;
+  databaseUrl: string;
+  api<T = any>(method: string, path: string, opts?: ApiRequestOptions): Promise<ApiResponse<T>>;
+  /** stops the in-process worker (e.g. to simulate a crash) and returns a function that starts a new one */
+  stopWorker(): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run integration tests through \`npm test -- <file>\` (test/run.ts)`);
+  return v;
+}
+
+async function createDatabase(adminUrl: string): Promise<string> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startTestStack(opts: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestStack> {
+  const databaseUrl = await createDatabase(requireEnv('TASKD_TEST_PG_URL'));
+  const bundlePath = requireEnv('TASKD_TEST_WORKFLOW_BUNDLE');
+  const suffix = randomBytes(4).toString('hex');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-file-'));
+  const port = await freePort();
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: '5',
+    TEMPORAL_ADDRESS: requireEnv('TASKD_TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    TASKD_HOST_ID: `host-${suffix}`,
+    TASKD_DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...opts.env,
+  });
+  const log = createLogger(config.logLevel, 'test');
+  const orm = await openOrm({ url: databaseUrl, poolMax: config.database.poolMax });
+  await migrate(orm);
+  const { connection, client } = await connectTemporal({
+    address: config.temporal.address!,
+    namespace: config.temporal.namespace,
+    log,
+  });
+
+  let workerStop: (() => Promise<void>) | null = null;
+  const startWorker = async () => {
+    const { worker, connection: nc } = await createTaskdWorker({
+      config,
+      orm,
+      log,
+      workflowBundle: { codePath: bundlePath },
+    });
+    const running = worker.run();
+    workerStop = async () => {
+      worker.shutdown();
+      await running.catch(() => {});
+      await nc.close();
+    };
+  };
+  if (opts.worker !== false) await startWorker();
+
+  const app = createApp({ config, orm, temporal: client, log });
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    config,
+    orm,
+    temporal: client,
+    log,
+    databaseUrl,
+    async api(method, p, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.token) headers['Coder-Session-Token'] = o.token;
+      let body: string | undefined;
+      if (o.rawBody !== undefined) body = o.rawBody;
+      else if (o.body !== undefined) body = JSON.stringify(o.body);
+      if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+      const res = await fetch(baseUrl + p, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return { status: res.status, body: parsed as any, headers: res.headers };
+    },
+    async stopWorker() {
+      const stop = workerStop;
+      workerStop = null;
+      if (stop) await stop();
+      return startWorker;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (workerStop) await workerStop();
+      await connection.close();
+      await orm.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
