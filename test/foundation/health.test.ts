@@ -30,7 +30,7 @@ test('GET /readyz names Temporal when it cannot be reached', async () => {
   const app = createApp({ ...appDeps(), temporal: new Client({ connection }) });
   const res = await app.request('/readyz');
   assert.equal(res.status, 503);
-  const body = await res.json();
+  const body = (await res.json()) as any;
   assert.match(body.message, /temporal/);
   assert.doesNotMatch(body.message, /database/);
   // closed with the file: closing now would cancel the call the timed-out check left behind
@@ -46,7 +46,7 @@ test('GET /readyz names the migrations when the schema is behind', async () => {
     const app = createApp({ ...appDeps(), orm });
     const res = await app.request('/readyz');
     assert.equal(res.status, 503);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     assert.match(body.message, /migrations/);
     assert.equal(body.checks.database.ok, true);
   } finally {
@@ -60,7 +60,7 @@ test('GET /readyz names the database when it is unreachable', async () => {
     const app = createApp({ ...appDeps(), orm });
     const res = await app.request('/readyz');
     assert.equal(res.status, 503);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     assert.match(body.message, /database/);
   } finally {
     await orm.close(true).catch(() => {});
