@@ -109,41 +109,6 @@ export function deriveTaskStatus(input: TaskStatusInputs): TaskStatus {
   return appComponent(input.appHealth);
 }
 
-/**
- * §2.1 as a PostgreSQL expression, for the tasks_with_status view. Column contract (names are
- * what the view must expose under these aliases before embedding this expression):
- *   t_workspace_id     tasks.workspace_id (NULL: task has no workspace)
- *   b_transition       transition of the build whose number is on the latest
- *                      task_workspace_apps row ('start'|'stop'|'delete'), NULL if none
- *   b_job_status       that build's provisioner job status, NULL if no row / no build
- *   a_has_agent        boolean, the latest row's workspace_agent_id IS NOT NULL
- *   a_lifecycle_state  that agent's lifecycle_state (NULL when there is no agent)
- *   ap_health          health of the row's workspace_app_id app, NULL when there is no app
- * Columns may be text or enum typed (literals coerce to either). The result is text; cast it
- * (::task_status) if the view exposes an enum. An agent id whose agent row is missing yields
- * 'unknown' here, a state the FK on workspace_agent_id rules out.
- */
-export const TASK_STATUS_SQL = `CASE
-  WHEN t_workspace_id IS NULL THEN 'pending'
-  WHEN b_job_status IS NULL THEN 'pending'
-  WHEN b_job_status IN ('failed', 'canceling', 'canceled') THEN 'error'
-  WHEN b_transition IN ('stop', 'delete') AND b_job_status = 'succeeded' THEN 'paused'
-  WHEN b_transition = 'start' AND b_job_status = 'pending' THEN 'pending'
-  WHEN b_transition = 'start' AND b_job_status IN ('running', 'succeeded') THEN
-    CASE
-      WHEN NOT COALESCE(a_has_agent, false) OR a_lifecycle_state IN ('created', 'starting') THEN 'initializing'
-      WHEN a_lifecycle_state IN ('ready', 'start_timeout', 'start_error') THEN
-        CASE
-          WHEN ap_health = 'initializing' THEN 'initializing'
-          WHEN ap_health = 'unhealthy' THEN 'error'
-          WHEN ap_health IN ('healthy', 'disabled') THEN 'active'
-          ELSE 'unknown'
-        END
-      ELSE 'unknown'
-    END
-  ELSE 'unknown'
-END`;
-
 /** Workspace status of a build, as coderd computes it from (transition, job status) (§3.9). */
 export function workspaceStatus(transition: BuildTransition, jobStatus: JobStatus): WorkspaceStatus {
   switch (jobStatus) {
