@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { assertPortFree, freePort, waitForPort } from './free-port';
+import { spawnServerProcess, whileAlive, type DevstackLogger } from './processes';
+
+export type SearchAttributeKind = 'Keyword' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double' | 'KeywordList';
+
+// Values of temporal.api.enums.v1.IndexedValueType.
+const INDEXED_VALUE_TYPE: Record<SearchAttributeKind, number> = {
+  Text: 1,
+  Keyword: 2,
+  Int: 3,
+  Double: 4,
+  Bool: 5,
+  Datetime: 6,
+  KeywordList: 7,
+};
+
+export interface TemporalDevServerOptions {
+  cliPath: string;
+  /** Persistent SQLite file; undefined keeps everything in memory. */
+  dbFile?: string;
+  host?: string;
+  /** 0 or undefined picks a free port. */
+  port?: number;
+  /** null disables the Web UI; 0 or undefined picks a free port. */
+  uiPort?: number | null;
+  namespace?: string;
+  searchAttributes?: Record<string, SearchAttributeKind>;
+  logFile?: string;
+  /** Total budget for the server to become usable. */
+  readyTimeoutMs?: number;
+  log: DevstackLogger;
+}
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl: string | null;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Not retryable: the database holds a different type than requested. */
+export class SearchAttributeConflictError extends Error {
+  override name = 'SearchAttributeConflictError';
+}
+
+/**
+ * `start-dev` registers --search-attribute only when it creates the SQLite
+ * file: on a reused file, new names are silently skipped and changed types are
+ * silently ignored. So the server is asked what it has, missing ones are added,
+ * and a type conflict is an error (Temporal cannot change a type in place).
+ */
+async function reconcileSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  wanted: Record<string, SearchAttributeKind>,
+  log: DevstackLogger,
+): Promise<void> {
+  if (Object.keys(wanted).length === 0) return;
+  const existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const missing: Record<string, number> = {};
+  for (const [name, kind] of Object.entries(wanted)) {
+    const current = existing[name];
+    if (current === undefined) missing[name] = INDEXED_VALUE_TYPE[kind];
+    else if (current !== INDEXED_VALUE_TYPE[kind]) {
+      const currentKind = Object.entries(INDEXED_VALUE_TYPE).find(([, v]) => v === current)?.[0] ?? String(current);
+      throw new SearchAttributeConflictError(
+        `Search attribute ${name} is registered as ${currentKind} in namespace ${namespace} but taskd needs ${kind}; ` +
+          'delete the Temporal dev database file (or rename the attribute) to change it',
+      );
+    }
+  }
+  if (Object.keys(missing).length === 0) return;
+  log.info(`Registering search attributes ${Object.keys(missing).join(', ')} in namespace ${namespace}`);
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+}
+
+async function waitUntilUsable(
+  address: string,
+  namespace: string,
+  searchAttributes: Record<string, SearchAttributeKind>,
+  deadline: number,
+  signal: AbortSignal,
+  log: DevstackLogger,
+): Promise<void> {
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    let connection: Connection | undefined;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      // Fresh servers accept gRPC before the namespace registry has loaded.
+      await connection.withDeadline(Date.now() + 5_000, () =>
+        connection!.workflowService.describeNamespace({ namespace }),
+      );
+      await connection.withDeadline(Date.now() + 10_000, () =>
+        reconcileSearchAttributes(connection!, namespace, searchAttributes, log),
+      );
+      return;
+    } catch (err) {
+      if (err instanceof SearchAttributeConflictError) throw err;
+      lastError = err;
+      await sleep(200);
+    } finally {
+      await connection?.close();
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} did not become usable in time: ${(lastError as Error)?.message}`);
+}
+
+/**
+ * Runs `temporal server start-dev` as a private server and resolves once the
+ * namespace is usable and every requested search attribute exists.
+ */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const { log, cliPath } = options;
+  const host = options.host ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'default';
+  const searchAttributes = options.searchAttributes ?? {};
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const port = options.port ? options.port : await freePort(host);
+  const uiPort = options.uiPort === null ? null : options.uiPort ? options.uiPort : await freePort(host);
+  if (options.port) await assertPortFree(host, port, 'Temporal gRPC port');
+  if (options.uiPort) await assertPortFree(host, options.uiPort, 'Temporal UI port');
+
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--log-level', 'warn'];
+  if (options.dbFile !== undefined) {
+    await fs.promises.mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  // Without an explicit port the UI would take port+1000, which nobody checked is free.
+  args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [name, kind] of Object.entries(searchAttributes)) {
+    if (!(kind in INDEXED_VALUE_TYPE)) throw new Error(`Unknown search attribute type ${kind} for ${name}`);
+    args.push('--search-attribute', `${name}=${kind}`);
+  }
+  // Update-with-Start (taskd's create path) goes through ExecuteMultiOperation.
+  args.push('--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true');
+  args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+
+  const address = `${host}:${port}`;
+  const started = Date.now();
+  log.info(`Starting Temporal dev server on ${address}`, {
+    db: options.dbFile ?? 'in-memory',
+    ui: uiPort,
+    logFile: options.logFile,
+  });
+  const server = await spawnServerProcess({
+    name: 'Temporal dev server',
+    command: cliPath,
+    args,
+    log,
+    logFile: options.logFile,
+    stopSignal: 'SIGTERM',
+    stopTimeoutMs: 10_000,
+  });
+
+  try {
+    await whileAlive(server, 'Temporal dev server', async (signal) => {
+      const deadline = started + readyTimeoutMs;
+      await waitForPort(host, port, readyTimeoutMs, { signal });
+      await waitUntilUsable(address, namespace, searchAttributes, deadline, signal, log);
+    });
+  } catch (err) {
+    await server.stop().catch(() => {});
+    throw err;
+  }
+
+  const uiUrl = uiPort === null ? null : `http://${host}:${uiPort}`;
+  log.info(`Temporal dev server ready on ${address} in ${Date.now() - started} ms${uiUrl ? `, UI ${uiUrl}` : ''}`);
+  return { address, uiUrl, pid: server.pid, stop: server.stop };
+}
