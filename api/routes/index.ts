@@ -1,8 +1,27 @@
 import type { ApiApp } from '../app';
 import type { AppDeps } from '../context';
+import { registerAgentRoutes } from './agent';
+import { registerBuildInfoRoutes } from './buildinfo';
+import { registerDocsRoutes } from './docs';
+import { registerOrganizationRoutes } from './organizations';
+import { registerSessionRoutes } from './sessions';
+import { registerTaskRoutes } from './tasks';
+import { registerTemplateRoutes } from './templates';
+import { registerTemplateVersionRoutes } from './template-versions';
+import { registerUserRoutes } from './users';
+import { registerWorkspaceRoutes } from './workspaces';
 
 // Each resource registers its routes here, under both /api/v2 and /api/experimental.
 export function registerApiRoutes(api: ApiApp, deps: AppDeps): void {
-  void api;
-  void deps;
+  registerAgentRoutes(api, deps);
+  registerBuildInfoRoutes(api, deps);
+  registerDocsRoutes(api, deps);
+  // sessions before users: "/users/login" and "/users/logout" must win over "/users/{user}"
+  registerSessionRoutes(api, deps);
+  registerUserRoutes(api, deps);
+  registerOrganizationRoutes(api, deps);
+  registerTemplateRoutes(api, deps);
+  registerTemplateVersionRoutes(api, deps);
+  registerTaskRoutes(api, deps);
+  registerWorkspaceRoutes(api, deps);
 }

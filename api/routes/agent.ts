@@ -1,0 +1,212 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError, dependencyDown } from '../errors';
+import { requireAgent } from '../middleware/agent-auth';
+import { recordAppStatus } from '../agent/app-status';
+import { loadManifest, manifestSchema } from '../agent/manifest';
+import { storeAppHealth, storeLifecycle } from '../agent/reports';
+import { signalAgentReport } from '../agent/signal';
+import {
+  SNAPSHOT_BODY_LIMIT,
+  checkSnapshotQuery,
+  decodeSnapshotBody,
+  loadAgentTask,
+  parseTaskParam,
+  readCappedBody,
+  storeMessages,
+  storeSnapshot,
+} from '../agent/task-uploads';
+import { AGENT_LIFECYCLES } from '../../domain/task-status';
+import type { AgentReport } from '../../workflows/contracts';
+
+// The workspace agent's side of the API (/workspaceagents/me/*, agent token auth). Reports are
+// stored before anything else, then the task workflow is signalled so it wakes at once.
+
+const tags = ['Agents'];
+const security = [{ CoderSessionToken: [] }];
+const uuidLike = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID');
+const rfc3339 = z.string().datetime({ offset: true });
+const errorBody = z.object({
+  message: z.string(),
+  detail: z.string().optional(),
+  validations: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const noContent = { 204: { description: 'Stored.' } } as const;
+const errors = {
+  400: json(errorBody, 'Invalid report.'),
+  401: json(errorBody, 'Unknown agent token, or the agent is not part of the latest build.'),
+} as const;
+
+const lifecycleBody = z.object({
+  state: z.enum(AGENT_LIFECYCLES),
+  changed_at: rfc3339.optional(),
+  /** beyond Coder: why the agent failed to start (kept for start_error) */
+  reason: z.string().max(4096).optional(),
+});
+const appHealthBody = z.object({
+  healths: z.record(uuidLike, z.enum(['healthy', 'unhealthy', 'initializing'])),
+});
+// Go decodes missing fields to "" and leaves validation to the handler, whose messages are exact
+const appStatusBody = z.object({
+  app_slug: z.string().default(''),
+  state: z.string().default(''),
+  message: z.string().default(''),
+  uri: z.string().default(''),
+  icon: z.string().optional(),
+  needs_user_attention: z.boolean().optional(),
+});
+const appStatusResponse = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  workspace_id: z.string(),
+  agent_id: z.string(),
+  app_id: z.string(),
+  state: z.string(),
+  message: z.string(),
+  uri: z.string(),
+});
+const messagesBody = z.object({
+  messages: z
+    .array(z.object({ id: z.number().int().min(0), role: z.enum(['user', 'agent']), content: z.string(), time: rfc3339 }))
+    .max(1000),
+});
+
+const routes = {
+  manifest: createRoute({
+    method: 'get',
+    path: '/workspaceagents/me/manifest',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: "The agent's workspace: apps, environment, task prompt",
+    responses: {
+      200: json(manifestSchema, 'The manifest.'),
+      401: errors[401],
+      503: json(errorBody, 'The build has not completed yet; ask again shortly.'),
+    },
+  }),
+  lifecycle: createRoute({
+    method: 'post',
+    path: '/workspaceagents/me/report-lifecycle',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: 'Report the agent lifecycle state',
+    request: { body: { content: { 'application/json': { schema: lifecycleBody } }, required: true } },
+    responses: { ...noContent, ...errors },
+  }),
+  appHealth: createRoute({
+    method: 'post',
+    path: '/workspaceagents/me/app-health',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: "Report the health of the agent's apps",
+    request: { body: { content: { 'application/json': { schema: appHealthBody } }, required: true } },
+    responses: { ...noContent, ...errors },
+  }),
+  appStatus: createRoute({
+    method: 'patch',
+    path: '/workspaceagents/me/app-status',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: "Report what an app (the AI agent) is doing: feeds the task's current_state",
+    request: { body: { content: { 'application/json': { schema: appStatusBody } }, required: true } },
+    responses: { 200: json(appStatusResponse, 'The stored status.'), ...errors },
+  }),
+  logSnapshot: createRoute({
+    method: 'post',
+    path: '/workspaceagents/me/tasks/{task}/log-snapshot',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: "Upload the task's conversation snapshot (body: AgentAPI GET /messages, at most 64 KiB)",
+    description:
+      'The body is read only after the task is found: {"messages":[{id,content,role,time}]}. The format query parameter must be "agentapi".',
+    request: { params: z.object({ task: z.string() }), query: z.object({ format: z.string().optional() }) },
+    responses: { ...noContent, ...errors, 404: json(errorBody, 'No such task in this workspace.') },
+  }),
+  messages: createRoute({
+    method: 'post',
+    path: '/workspaceagents/me/tasks/{task}/messages',
+    tags,
+    security,
+    middleware: [requireAgent] as const,
+    summary: "Store AI app messages as they arrive (beyond Coder: a paused task keeps its whole conversation)",
+    request: {
+      params: z.object({ task: z.string() }),
+      body: { content: { 'application/json': { schema: messagesBody } }, required: true },
+    },
+    responses: { ...noContent, ...errors, 404: json(errorBody, 'No such task in this workspace.') },
+  }),
+};
+
+export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
+  const signal = (c: Context<AppEnv>, report: AgentReport) =>
+    signalAgentReport({ temporal: deps.temporal, em: c.get('em'), log: c.get('log') }, c.get('agent').workspaceId, report);
+
+  api.openapi(routes.manifest, async (c) => c.json(await loadManifest(c.get('em'), c.get('agent')), 200));
+
+  api.openapi(routes.lifecycle, async (c) => {
+    const agent = c.get('agent');
+    const body = c.req.valid('json');
+    const changedAt = body.changed_at ?? new Date().toISOString();
+    await storeLifecycle(c.get('em'), agent, { state: body.state, changed_at: changedAt, reason: body.reason });
+    await signal(c, { kind: 'lifecycle', agentId: agent.agentId, buildNumber: agent.buildNumber, state: body.state });
+    return c.body(null, 204);
+  });
+
+  api.openapi(routes.appHealth, async (c) => {
+    const agent = c.get('agent');
+    const healths = Object.fromEntries(Object.entries(c.req.valid('json').healths).map(([id, h]) => [id.toLowerCase(), h]));
+    await storeAppHealth(c.get('em'), agent, healths);
+    await signal(c, { kind: 'app_health', agentId: agent.agentId, buildNumber: agent.buildNumber, healths });
+    return c.body(null, 204);
+  });
+
+  api.openapi(routes.appStatus, async (c) => {
+    const agent = c.get('agent');
+    const status = await recordAppStatus(c.get('em'), c.get('log'), agent, c.req.valid('json'));
+    await signal(c, { kind: 'app_status', agentId: agent.agentId, buildNumber: agent.buildNumber, appId: status.appId, state: status.state });
+    return c.json(
+      {
+        id: status.id,
+        created_at: status.createdAt,
+        workspace_id: agent.workspaceId,
+        agent_id: agent.agentId,
+        app_id: status.appId,
+        state: status.state,
+        message: status.message,
+        uri: status.uri ?? '',
+      },
+      200,
+    );
+  });
+
+  api.openapi(routes.logSnapshot, async (c) => {
+    // spec §4.1, in this order: task id, query, task (before the body), body
+    const taskId = parseTaskParam(c.req.param('task'));
+    checkSnapshotQuery(c.req.url);
+    const task = await loadAgentTask(c.get('em'), c.get('agent'), taskId);
+    const body = await readCappedBody(c.req.raw, SNAPSHOT_BODY_LIMIT).catch(() => null);
+    if (body === null) throw new ApiError(400, 'Failed to decode request payload.');
+    await storeSnapshot(c.get('em'), task.id, decodeSnapshotBody(body)).catch((err: unknown) => {
+      throw err instanceof ApiError || dependencyDown(err) ? err : new ApiError(500, 'Internal error storing snapshot.', (err as Error).message);
+    });
+    return c.body(null, 204);
+  });
+
+  api.openapi(routes.messages, async (c) => {
+    const taskId = parseTaskParam(c.req.param('task'));
+    const task = await loadAgentTask(c.get('em'), c.get('agent'), taskId);
+    await storeMessages(c.get('em'), task.id, c.req.valid('json').messages);
+    return c.body(null, 204);
+  });
+}
