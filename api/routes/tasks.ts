@@ -1,0 +1,37 @@
+import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
+import { ApiError } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { resolveUserParam } from '../tasks/params';
+import { registerListTasksRoute } from '../tasks/list';
+import { registerCreateTaskRoute } from '../tasks/create';
+import { registerReadDeleteRoutes } from '../tasks/read-delete';
+import { registerInputRoute } from '../tasks/input';
+import { registerSendRoute } from '../tasks/send';
+import { registerLogsRoute } from '../tasks/logs';
+import { registerLifecycleRoutes } from '../tasks/lifecycle';
+
+// The Tasks API (spec §3); the handlers live in api/tasks/.
+
+export function registerTaskRoutes(api: ApiApp, deps: AppDeps): void {
+  registerListTasksRoute(api);
+  registerCreateTaskRoute(api, deps);
+  registerReadDeleteRoutes(api, deps);
+  registerInputRoute(api);
+  registerSendRoute(api);
+  registerLogsRoute(api);
+  registerLifecycleRoutes(api, deps);
+
+  // An empty {task} segment ("/tasks/me/", "/tasks/me//logs") matches none of the routes above;
+  // Coder resolves {user} and then answers 400, so these paths do the same (and stay out of the
+  // OpenAPI document).
+  api.on(
+    ['GET', 'DELETE', 'PATCH', 'POST'],
+    ['/tasks/:user/', '/tasks/:user//:action'],
+    requireUser,
+    async (c) => {
+      await resolveUserParam(c, c.req.param('user') ?? '');
+      throw new ApiError(400, '"task" must be provided.');
+    },
+  );
+}

@@ -1,0 +1,193 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError, notFound } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { canReadOwnerResources } from '../authz';
+import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import { workspaceJson, workspaceSchema } from '../dto/workspace';
+import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build';
+import { actorOf } from '../tasks/params';
+import { orInternal } from '../tasks/internal';
+import { requestTaskBuild, softDeleteTask, type BuildOperation } from '../tasks/builds';
+import { getBuild, getWorkspace, listBuilds, type WorkspaceRecord } from '../../db/queries/workspaces';
+import { queryOne } from '../../db/queries/sql';
+import { parseUuid } from '../../domain/ids';
+import { externalAgentCredentials } from '../../lib/agent-token';
+
+// Workspaces and builds in Coder's shapes. Every taskd workspace belongs to a task, so builds
+// requested here go through the task's workflow like pause/resume/delete do — deleting a task's
+// workspace deletes the task.
+
+const workspaceParam = z.object({
+  workspace: z.string().openapi({ param: { name: 'workspace', in: 'path' }, description: 'Workspace id' }),
+});
+const buildParam = z.object({
+  workspacebuild: z.string().openapi({ param: { name: 'workspacebuild', in: 'path' }, description: 'Workspace build id' }),
+});
+const credentialsParams = workspaceParam.extend({
+  agent: z.string().openapi({ param: { name: 'agent', in: 'path' }, description: 'Agent name' }),
+});
+const createBuildRequest = z
+  .object({ transition: z.enum(['start', 'stop', 'delete']), template_version_id: z.string().optional() })
+  .openapi('CreateWorkspaceBuildRequest');
+const credentialsSchema = z
+  .object({ agent_token: z.string(), command: z.string() })
+  .openapi('ExternalAgentCredentials');
+
+const OPERATIONS: Record<'start' | 'stop' | 'delete', BuildOperation> = { start: 'resume', stop: 'pause', delete: 'delete' };
+
+function uuidParam(value: string): string {
+  const id = parseUuid(value);
+  if (!id) throw new ApiError(400, `Invalid UUID "${value}".`);
+  return id;
+}
+
+/** The workspace if the caller may see it: its owner, an admin of its organization, a site owner. */
+async function visibleWorkspace(c: Context<AppEnv>, ref: string): Promise<WorkspaceRecord> {
+  const id = uuidParam(ref);
+  const em = c.get('em');
+  const workspace = await orInternal('Internal error fetching workspace.', () => getWorkspace(em, id));
+  if (!workspace || !(await canReadOwnerResources(em, actorOf(c), workspace.ownerId, workspace.organizationId))) {
+    throw notFound();
+  }
+  return workspace;
+}
+
+export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workspaces/{workspace}',
+      tags: ['Workspaces'],
+      summary: 'Get a workspace with its latest build',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: {
+        params: workspaceParam,
+        query: z.object({ include_deleted: z.enum(['true', 'false']).optional() }),
+      },
+      responses: { 200: jsonContent(workspaceSchema, 'The workspace'), ...errorResponses(400, 401, 404, 410) },
+    }),
+    async (c) => {
+      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      if (workspace.deleted && c.req.valid('query').include_deleted !== 'true') {
+        throw new ApiError(
+          410,
+          `Workspace "${workspace.id}" was deleted, you can view this workspace by specifying 'include_deleted=true' and trying again.`,
+        );
+      }
+      return c.json(workspaceJson(workspace), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workspacebuilds/{workspacebuild}',
+      tags: ['Workspaces'],
+      summary: 'Get a workspace build',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: buildParam },
+      responses: { 200: jsonContent(workspaceBuildSchema, 'The build'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const id = uuidParam(c.req.valid('param').workspacebuild);
+      const em = c.get('em');
+      const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, id));
+      if (!build || !(await canReadOwnerResources(em, actorOf(c), build.workspaceOwnerId, build.organizationId))) {
+        throw notFound();
+      }
+      return c.json(workspaceBuildJson(build), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workspaces/{workspace}/builds',
+      tags: ['Workspaces'],
+      summary: "A workspace's builds, newest first",
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: {
+        params: workspaceParam,
+        query: z.object({
+          limit: z.coerce.number().int().min(0).max(1000).optional(),
+          offset: z.coerce.number().int().min(0).optional(),
+        }),
+      },
+      responses: { 200: jsonContent(z.array(workspaceBuildSchema), 'Builds'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      const { limit, offset } = c.req.valid('query');
+      const builds = await orInternal('Internal error fetching workspace builds.', () =>
+        listBuilds(c.get('em'), workspace.id, { limit: limit || undefined, offset }),
+      );
+      return c.json(builds.map(workspaceBuildJson), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workspaces/{workspace}/builds',
+      tags: ['Workspaces'],
+      summary: 'Start, stop or delete a workspace (through its task)',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: workspaceParam, body: jsonBody(createBuildRequest) },
+      responses: { 201: jsonContent(workspaceBuildSchema, 'The new build'), ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      const { transition } = c.req.valid('json');
+      const em = c.get('em');
+      // The newest task of the workspace, deleted or not: a failed delete must stay retryable.
+      const task = await queryOne<{ id: string }>(
+        em,
+        'select id from tasks where workspace_id = ? order by deleted_at is not null, created_at desc limit 1',
+        [workspace.id],
+      );
+      if (!task) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
+      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition]);
+      if (transition === 'delete') await softDeleteTask(em, task.id);
+      if (!build) throw notFound();
+      return c.json(workspaceBuildJson(build), 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workspaces/{workspace}/external-agent/{agent}/credentials',
+      tags: ['Workspaces'],
+      summary: 'Credentials to run the agent of an external workspace anywhere',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: credentialsParams },
+      responses: { 200: jsonContent(credentialsSchema, 'Agent credentials'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const params = c.req.valid('param');
+      const workspace = await visibleWorkspace(c, params.workspace);
+      const actor = actorOf(c);
+      // The token lets its holder act as the workspace's agent: owner (or site owner) only.
+      if (workspace.ownerId !== actor.userId && !actor.isSiteOwner) throw notFound();
+      const build = workspace.latestBuild;
+      if (!build || build.provisioner !== 'external') {
+        throw new ApiError(
+          400,
+          'Workspace does not have an external agent.',
+          'Only workspaces of templates with the "external" provisioner have agent credentials.',
+        );
+      }
+      const agent = build.agents.find((a) => a.name === params.agent);
+      if (!agent) throw notFound();
+      return c.json(await externalAgentCredentials(c.get('em'), { agentId: agent.id, accessUrl: deps.config.http.accessUrl }), 200);
+    },
+  );
+}

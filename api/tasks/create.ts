@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError, conflict } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { recordAudit } from '../audit';
+import { canReadOwnerResources } from '../authz';
+import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import { taskJson, taskSchema } from '../dto/task';
+import { actorOf, resolveUserParam } from './params';
+import { orInternal } from './internal';
+import { createTaskRequest, userParams } from './schemas';
+import { checkOwner, presetForTask, taskNames, templateVersionForTask, uuidField } from './create-request';
+import { createTaskViaWorkflow, updateFailure } from './workflows';
+import { auditDiff } from './audit-diff';
+import { getTaskById } from '../../db/queries/tasks';
+import { queryOne } from '../../db/queries/sql';
+import { stableUuid } from '../../lib/stable-uuid';
+import { TaskFailure, type TaskWorkflowInput } from '../../workflows/contracts';
+import type { IUser } from '../../db/entities';
+
+// POST /tasks/{user} (spec §3.3). Validation happens here; the records are written by the task
+// workflow (update-with-start), so the 201 is sent only once they are durable. Beyond Coder: an
+// Idempotency-Key header makes the request safe to retry — the task id is derived from (owner, key),
+// so duplicates, even racing ones, address the same workflow and get the same task back.
+
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const MAX_IDEMPOTENCY_KEY = 255;
+
+function idempotencyKey(c: Context<AppEnv>): string | null {
+  const raw = c.req.header(IDEMPOTENCY_HEADER);
+  if (raw === undefined) return null;
+  const key = raw.trim();
+  if (key === '' || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw new ApiError(400, `Invalid ${IDEMPOTENCY_HEADER} header.`, `It must be 1 to ${MAX_IDEMPOTENCY_KEY} characters.`);
+  }
+  return key;
+}
+
+/** The task an earlier request with the same key created, if any (a replay answers with it). */
+async function replayedTask(c: Context<AppEnv>, owner: IUser, key: string) {
+  const em = c.get('em');
+  const row = await queryOne<{ id: string; deleted: boolean }>(
+    em,
+    'select id, deleted_at is not null as deleted from tasks where owner_id = ? and idempotency_key = ?',
+    [owner.id, key],
+  );
+  if (!row) return null;
+  if (row.deleted) {
+    throw conflict(`${IDEMPOTENCY_HEADER} was already used.`, 'The task created with this key has been deleted since.');
+  }
+  const task = await getTaskById(em, row.id);
+  if (!task || !(await canReadOwnerResources(em, actorOf(c), task.ownerId, task.organizationId))) return null;
+  return task;
+}
+
+async function runCreate(deps: AppDeps, input: TaskWorkflowInput) {
+  try {
+    return await createTaskViaWorkflow(deps, input);
+  } catch (err) {
+    const failure = updateFailure(err);
+    if (failure?.type === TaskFailure.nameTaken) {
+      throw new ApiError(409, `Workspace "${input.name}" already exists.`, undefined, [
+        { field: 'name', detail: 'This value is already in use and should be unique.' },
+      ]);
+    }
+    if (failure) throw new ApiError(500, 'Internal error creating task.', failure.message);
+    throw err;
+  }
+}
+
+export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tasks/{user}',
+      tags: ['Tasks'],
+      summary: 'Create a task (and its workspace) for {user}',
+      description: `Beyond Coder: an ${IDEMPOTENCY_HEADER} header makes retries return the same task.`,
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: userParams, body: jsonBody(createTaskRequest) },
+      responses: { 201: jsonContent(taskSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const owner = await resolveUserParam(c, c.req.valid('param').user);
+      const body = c.req.valid('json');
+      let status = 500;
+      let replayed = false;
+      let created: { taskId: string; workspaceId: string; name: string; organizationId: string } | null = null;
+      try {
+        const versionId = uuidField('template_version_id', body.template_version_id);
+        const presetRef = uuidField('template_version_preset_id', body.template_version_preset_id);
+        const key = idempotencyKey(c);
+        const replay = key ? await replayedTask(c, owner, key) : null;
+        if (replay) {
+          replayed = true;
+          return c.json(taskJson(replay), 201);
+        }
+        const template = await templateVersionForTask(c, versionId);
+        const names = await taskNames(c, deps.config, body);
+        const organizationId = template.version.organization;
+        await checkOwner(c, owner, organizationId);
+        const presetId = await presetForTask(c, presetRef, template.version.id);
+        const taskId = key ? stableUuid('task', owner.id, key) : randomUUID();
+        const workspaceId = key ? stableUuid('workspace', taskId) : randomUUID();
+        created = { taskId, workspaceId, name: names.name, organizationId };
+        await runCreate(deps, {
+          taskId,
+          workspaceId,
+          organizationId,
+          ownerId: owner.id,
+          ownerName: owner.username,
+          templateId: template.templateId,
+          templateName: template.templateName,
+          templateVersionId: template.version.id,
+          presetId,
+          name: names.name,
+          displayName: names.displayName,
+          prompt: body.input,
+          initiatorId: actorOf(c).userId,
+          idempotencyKey: key,
+        });
+        const task = await orInternal('Internal error fetching task.', () => getTaskById(c.get('em'), taskId));
+        if (!task) throw new ApiError(500, 'Internal error fetching task.', 'The task was not found after it was created.');
+        status = 201;
+        return c.json(taskJson(task), 201);
+      } catch (err) {
+        status = err instanceof ApiError ? err.status : 500;
+        throw err;
+      } finally {
+        // Like Coder, the attempt is audited whatever its outcome; the workspace entry exists once
+        // a workspace was about to be created. A replay created nothing and is not audited.
+        if (!replayed) await recordAudit(c, {
+          action: 'create',
+          resourceType: 'task',
+          resourceId: created?.taskId ?? null,
+          resourceTarget: created?.name ?? body.name,
+          organizationId: created?.organizationId ?? null,
+          diff: auditDiff(null, { name: created?.name ?? body.name, input: body.input, owner_id: owner.id }),
+          statusCode: status,
+        });
+        if (created) {
+          await recordAudit(c, {
+            action: 'create',
+            resourceType: 'workspace',
+            resourceId: created.workspaceId,
+            resourceTarget: created.name,
+            organizationId: created.organizationId,
+            diff: auditDiff(null, { name: created.name, owner_id: owner.id }),
+            statusCode: status,
+          });
+        }
+      }
+    },
+  );
+}

@@ -1,0 +1,79 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApiApp } from '../app';
+import { ApiError, conflict, notFound } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { recordAudit } from '../audit';
+import { SESSION_SECURITY, errorResponses, jsonBody } from '../dto/common';
+import { resolveTaskPath } from './params';
+import { orInternal } from './internal';
+import { auditDiff } from './audit-diff';
+import { taskInputRequest, taskParams } from './schemas';
+import { queryOne } from '../../db/queries/sql';
+import { trimSpace } from '../../domain/go-text';
+
+// PATCH /tasks/{user}/{task}/input (spec §3.6): the prompt may change only while the task is
+// paused. The task row is locked for the check-then-write, so two edits cannot interleave; the
+// stored prompt is the input as sent (only the emptiness check trims).
+
+async function updatePrompt(tx: EntityManager, taskId: string, input: string): Promise<string> {
+  const locked = await orInternal('Failed to fetch task.', async () => {
+    const row = await queryOne<{ prompt: string }>(
+      tx,
+      'select prompt from tasks where id = ? and deleted_at is null for update',
+      [taskId],
+    );
+    if (!row) return null;
+    // status comes from the view, read after the lock so it reflects committed builds
+    const view = await queryOne<{ status: string }>(tx, 'select status from tasks_with_status where id = ?', [taskId]);
+    return { prompt: row.prompt, status: view?.status ?? 'unknown' };
+  });
+  if (!locked) throw notFound();
+  if (locked.status !== 'paused') {
+    throw conflict('Unable to update task input, task must be paused.', "Please stop the task's workspace before updating the input.");
+  }
+  await orInternal('Failed to update task input.', () =>
+    queryOne(tx, 'update tasks set prompt = ? where id = ? and deleted_at is null', [input, taskId]),
+  );
+  return locked.prompt;
+}
+
+export function registerInputRoute(api: ApiApp): void {
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/tasks/{user}/{task}/input',
+      tags: ['Tasks'],
+      summary: "Change a paused task's prompt",
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: taskParams, body: jsonBody(taskInputRequest) },
+      responses: { 204: { description: 'Updated' }, ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const { input } = c.req.valid('json');
+      let status = 500;
+      let previous: string | null = null;
+      try {
+        if (trimSpace(input) === '') throw new ApiError(400, 'Task input is required.');
+        previous = await c.get('em').transactional((tx) => updatePrompt(tx as EntityManager, task.id, input));
+        status = 204;
+        return c.body(null, 204);
+      } catch (err) {
+        status = err instanceof ApiError ? err.status : 500;
+        throw err;
+      } finally {
+        await recordAudit(c, {
+          action: 'write',
+          resourceType: 'task',
+          resourceId: task.id,
+          resourceTarget: task.name,
+          organizationId: task.organizationId,
+          diff: previous === null ? {} : auditDiff({ prompt: previous }, { prompt: input }),
+          statusCode: status,
+        });
+      }
+    },
+  );
+}

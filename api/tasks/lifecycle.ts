@@ -1,0 +1,46 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
+import { ApiError, conflict, notFound } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
+import { workspaceBuildJson } from '../dto/workspace-build';
+import { resolveTaskPath } from './params';
+import { requestTaskBuild, taskWorkspaceExists } from './builds';
+import { buildResponse, taskParams } from './schemas';
+import { workspaceStatus } from '../../domain/task-status';
+
+// POST /tasks/{user}/{task}/pause and /resume (spec §3.9): a stop or start build through the
+// task's workflow, answered at once with the new build. Like Coder, pause does not check that the
+// task runs (another stop build is simply queued) and resume refuses only a running workspace.
+
+export function registerLifecycleRoutes(api: ApiApp, deps: AppDeps): void {
+  for (const operation of ['pause', 'resume'] as const) {
+    api.openapi(
+      createRoute({
+        method: 'post',
+        path: `/tasks/{user}/{task}/${operation}`,
+        tags: ['Tasks'],
+        summary: operation === 'pause' ? 'Pause a task (stop its workspace)' : 'Resume a paused task (start its workspace)',
+        security: SESSION_SECURITY,
+        middleware: [requireUser] as const,
+        request: { params: taskParams },
+        responses: { 202: jsonContent(buildResponse, 'The new build'), ...errorResponses(401, 404, 409) },
+      }),
+      async (c) => {
+        const { task } = await resolveTaskPath(c, c.req.valid('param'));
+        if (!task.workspaceId) throw new ApiError(500, 'Task does not have a workspace.');
+        if (!(await taskWorkspaceExists(c.get('em'), task.workspaceId, 'Internal error fetching task workspace.'))) {
+          throw notFound();
+        }
+        if (operation === 'resume' && task.latestBuild) {
+          const status = workspaceStatus(task.latestBuild.transition, task.latestBuild.jobStatus);
+          if (status === 'running') throw conflict('Task workspace is already running.', `Workspace status is "${status}".`);
+        }
+        const { build } = await requestTaskBuild(c, deps, task.id, operation);
+        if (!build) throw notFound();
+        return c.json({ workspace_build: workspaceBuildJson(build) }, 202);
+      },
+    );
+  }
+}

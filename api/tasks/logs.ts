@@ -1,0 +1,53 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiApp } from '../app';
+import { ApiError, conflict } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
+import { resolveTaskPath } from './params';
+import { taskAppClient } from './app-gate';
+import { storedTaskLogs } from './stored-logs';
+import { taskLogsResponse, taskParams } from './schemas';
+import { AgentApiError } from '../../agent/agentapi-client';
+import { InvalidMessageRoleError, messagesToLogs } from '../../domain/log-snapshot';
+
+// GET /tasks/{user}/{task}/logs (spec §3.8): live from the task app while the task is active,
+// from what was stored while it is paused or starting, and refused in error/unknown states.
+
+export function registerLogsRoute(api: ApiApp): void {
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks/{user}/{task}/logs',
+      tags: ['Tasks'],
+      summary: "The task app's conversation",
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: taskParams },
+      responses: { 200: jsonContent(taskLogsResponse, 'Log entries'), ...errorResponses(400, 401, 404, 409, 502) },
+    }),
+    async (c) => {
+      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      switch (task.status) {
+        case 'active': {
+          const client = await taskAppClient(c, task);
+          try {
+            return c.json({ logs: messagesToLogs(await client.getMessages()) }, 200);
+          } catch (err) {
+            // the client rejects a body that breaks the AgentAPI schema (an unknown role included)
+            if ((err instanceof AgentApiError && err.kind === 'protocol') || err instanceof InvalidMessageRoleError) {
+              throw new ApiError(502, 'Invalid task app response.', err.message);
+            }
+            throw new ApiError(502, 'Failed to get messages from task app.', (err as Error).message);
+          }
+        }
+        case 'paused':
+        case 'pending':
+        case 'initializing':
+          return c.json(await storedTaskLogs(c.get('em'), task.id), 200);
+        case 'error':
+        case 'unknown':
+          throw conflict('Cannot fetch logs for task in current state.', `Task status is "${task.status}".`);
+      }
+    },
+  );
+}

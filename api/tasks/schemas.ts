@@ -1,0 +1,49 @@
+import { z } from '@hono/zod-openapi';
+import { workspaceBuildSchema } from '../dto/workspace-build';
+
+// Request and response schemas of the /tasks routes (spec §1.3). Request fields are lenient where
+// Go's decoder is: a missing or null string is "", so the handlers, not the schema, produce
+// Coder's messages ("Task input is required." and the like).
+
+const lenientString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? '');
+
+export const userParams = z.object({
+  user: z.string().openapi({ param: { name: 'user', in: 'path' }, description: '"me", a user id or a username' }),
+});
+
+export const taskParams = userParams.extend({
+  task: z.string().openapi({ param: { name: 'task', in: 'path' }, description: 'Task id, or task name of {user}' }),
+});
+
+export const createTaskRequest = z
+  .object({
+    template_version_id: lenientString,
+    /** Coder's SDK always sends it, with the nil UUID meaning "no preset" */
+    template_version_preset_id: lenientString,
+    input: lenientString,
+    name: lenientString,
+    display_name: lenientString,
+  })
+  .openapi('CreateTaskRequest');
+
+export const taskInputRequest = z.object({ input: lenientString }).openapi('TaskInputRequest');
+
+export const listTasksQuery = z.object({
+  q: z.string().optional().openapi({ description: 'Search query, e.g. owner:"me" status:"active"' }),
+  limit: z.string().optional().openapi({ description: 'Beyond Coder: page size (1-1000); omit for the whole list' }),
+  offset: z.string().optional().openapi({ description: 'Beyond Coder: tasks to skip' }),
+  after_id: z.string().optional().openapi({ description: 'Beyond Coder: list the tasks after this task id' }),
+});
+
+export const taskLogEntrySchema = z
+  .object({ id: z.number().int(), content: z.string(), type: z.enum(['input', 'output']), time: z.string() })
+  .openapi('TaskLogEntry');
+
+export const taskLogsResponse = z
+  .object({ logs: z.array(taskLogEntrySchema), snapshot: z.literal(true).optional(), snapshot_at: z.string().optional() })
+  .openapi('TaskLogsResponse');
+
+export const buildResponse = z.object({ workspace_build: workspaceBuildSchema }).openapi('PauseTaskResponse');

@@ -1,0 +1,237 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { goTime, queryOne, queryRows, rfc3339 } from './sql';
+import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus, TaskStatus } from '../../domain/task-status';
+import { taskScopeSql, type TaskScope } from '../../api/authz';
+
+// The task read model. Every read goes through the tasks_with_status view (status computed in one
+// place, so a status filter and a single read agree by construction), and one statement brings
+// everything a Coder Task object needs: workspace, template, the workspace's latest build, its
+// latest app status and the task agent's state. A list is therefore one query, never N+1.
+
+export type { TaskScope };
+
+export interface TaskRecord {
+  id: string;
+  organizationId: string;
+  ownerId: string;
+  ownerUsername: string;
+  ownerAvatarUrl: string;
+  name: string;
+  displayName: string;
+  workspaceId: string | null;
+  templateVersionId: string;
+  prompt: string;
+  idempotencyKey: string | null;
+  status: TaskStatus;
+  createdAt: string;
+  /** From the latest task_workspace_apps row. */
+  workspaceBuildNumber: number | null;
+  workspaceAgentId: string | null;
+  workspaceAgentLifecycle: AgentLifecycle | null;
+  workspaceAppId: string | null;
+  workspaceAppHealth: AppHealth | null;
+  /** Null when the workspace row is missing. */
+  workspace: {
+    name: string;
+    templateId: string;
+    templateName: string;
+    templateDisplayName: string;
+    templateIcon: string;
+    updatedAt: string;
+    deleted: boolean;
+  } | null;
+  latestBuild: { id: string; transition: BuildTransition; jobStatus: JobStatus; createdAt: string } | null;
+  latestAppStatus: { state: string; message: string; uri: string | null; createdAt: string } | null;
+  /** The task agent as found among the latest build's agents; null when it is not there. */
+  agent: { lifecycle: AgentLifecycle; firstConnectedAt: string | null } | null;
+}
+
+interface TaskSqlRow {
+  id: string;
+  organization_id: string;
+  owner_id: string;
+  owner_username: string;
+  owner_avatar_url: string;
+  name: string;
+  display_name: string;
+  workspace_id: string | null;
+  template_version_id: string;
+  prompt: string;
+  idempotency_key: string | null;
+  status: TaskStatus;
+  created_at: string;
+  workspace_build_number: number | null;
+  workspace_agent_id: string | null;
+  workspace_agent_lifecycle_state: AgentLifecycle | null;
+  workspace_app_id: string | null;
+  workspace_app_health: AppHealth | null;
+  w_name: string | null;
+  w_template_id: string | null;
+  w_updated_at: string | null;
+  w_deleted: boolean | null;
+  tpl_name: string | null;
+  tpl_display_name: string | null;
+  tpl_icon: string | null;
+  lb_id: string | null;
+  lb_transition: BuildTransition | null;
+  lb_job_status: JobStatus | null;
+  lb_created_at: string | null;
+  las_state: string | null;
+  las_message: string | null;
+  las_uri: string | null;
+  las_created_at: string | null;
+  ag_lifecycle: AgentLifecycle | null;
+  ag_first_connected_at: string | null;
+}
+
+const TASK_SELECT = `
+select
+  t.id, t.organization_id, t.owner_id, t.owner_username, t.owner_avatar_url, t.name, t.display_name,
+  t.workspace_id, t.template_version_id, t.prompt, t.idempotency_key, t.status,
+  ${rfc3339('t.created_at')} as created_at,
+  t.workspace_build_number, t.workspace_agent_id, t.workspace_agent_lifecycle_state,
+  t.workspace_app_id, t.workspace_app_health,
+  w.name as w_name, w.template_id as w_template_id, ${rfc3339('w.updated_at')} as w_updated_at, w.deleted as w_deleted,
+  tpl.name as tpl_name, tpl.display_name as tpl_display_name, tpl.icon as tpl_icon,
+  lb.id as lb_id, lb.transition as lb_transition, lb.job_status as lb_job_status,
+  ${rfc3339('lb.created_at')} as lb_created_at,
+  las.state as las_state, las.message as las_message, las.uri as las_uri,
+  ${rfc3339('las.created_at')} as las_created_at,
+  ag.lifecycle_state as ag_lifecycle, ${rfc3339('ag.first_connected_at')} as ag_first_connected_at
+from tasks_with_status t
+left join workspaces w on w.id = t.workspace_id
+left join templates tpl on tpl.id = w.template_id
+left join lateral (
+  select b.id, b.transition, b.job_status, b.created_at from workspace_builds b
+  where b.workspace_id = t.workspace_id order by b.build_number desc limit 1
+) lb on true
+left join lateral (
+  select s.state, s.message, s.uri, s.created_at from workspace_app_statuses s
+  where s.workspace_id = t.workspace_id order by s.created_at desc, s.id desc limit 1
+) las on true
+left join workspace_agents ag on ag.id = t.workspace_agent_id and ag.build_id = lb.id`;
+
+function toRecord(r: TaskSqlRow): TaskRecord {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    ownerId: r.owner_id,
+    ownerUsername: r.owner_username,
+    ownerAvatarUrl: r.owner_avatar_url,
+    name: r.name,
+    displayName: r.display_name,
+    workspaceId: r.workspace_id,
+    templateVersionId: r.template_version_id,
+    prompt: r.prompt,
+    idempotencyKey: r.idempotency_key,
+    status: r.status,
+    createdAt: goTime(r.created_at),
+    workspaceBuildNumber: r.workspace_build_number,
+    workspaceAgentId: r.workspace_agent_id,
+    workspaceAgentLifecycle: r.workspace_agent_lifecycle_state,
+    workspaceAppId: r.workspace_app_id,
+    workspaceAppHealth: r.workspace_app_health,
+    workspace:
+      r.w_name === null
+        ? null
+        : {
+            name: r.w_name,
+            templateId: r.w_template_id ?? '',
+            templateName: r.tpl_name ?? '',
+            templateDisplayName: r.tpl_display_name ?? '',
+            templateIcon: r.tpl_icon ?? '',
+            updatedAt: goTime(r.w_updated_at ?? ''),
+            deleted: r.w_deleted ?? false,
+          },
+    latestBuild:
+      r.lb_id === null || r.lb_transition === null || r.lb_job_status === null
+        ? null
+        : { id: r.lb_id, transition: r.lb_transition, jobStatus: r.lb_job_status, createdAt: goTime(r.lb_created_at ?? '') },
+    latestAppStatus:
+      r.las_state === null
+        ? null
+        : { state: r.las_state, message: r.las_message ?? '', uri: r.las_uri, createdAt: goTime(r.las_created_at ?? '') },
+    agent: r.ag_lifecycle === null ? null : { lifecycle: r.ag_lifecycle, firstConnectedAt: goTime(r.ag_first_connected_at) },
+  };
+}
+
+function scopeSql(scope: TaskScope, bindings: unknown[]): string {
+  const { sql, params } = taskScopeSql(scope, { owner: 't.owner_id', organization: 't.organization_id' });
+  bindings.push(...params);
+  return sql;
+}
+
+/** By id only (§3.1: a UUID is not scoped to {user}); null when missing or deleted. */
+export async function getTaskById(em: EntityManager, id: string): Promise<TaskRecord | null> {
+  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.id = ?`, [id]);
+  return row ? toRecord(row) : null;
+}
+
+/** Non-deleted task of `ownerId` whose name matches case-insensitively. */
+export async function getTaskByOwnerAndName(em: EntityManager, ownerId: string, name: string): Promise<TaskRecord | null> {
+  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.owner_id = ? and lower(t.name) = lower(?)`, [ownerId, name]);
+  return row ? toRecord(row) : null;
+}
+
+export async function getTaskByWorkspaceId(em: EntityManager, workspaceId: string): Promise<TaskRecord | null> {
+  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.workspace_id = ?`, [workspaceId]);
+  return row ? toRecord(row) : null;
+}
+
+export interface ListTasksOptions {
+  scope: TaskScope;
+  ownerId?: string;
+  organizationId?: string;
+  status?: TaskStatus;
+  /** Beyond Coder: without limit/offset/afterId the whole list is returned, as Coder does. */
+  limit?: number;
+  offset?: number;
+  /** Keyset pagination: tasks listed after this one (older, in created_at DESC order). */
+  afterId?: string;
+}
+
+function filterSql(opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>, bindings: unknown[]): string {
+  const conditions = [scopeSql(opts.scope, bindings)];
+  if (opts.ownerId !== undefined) {
+    conditions.push('t.owner_id = ?');
+    bindings.push(opts.ownerId);
+  }
+  if (opts.organizationId !== undefined) {
+    conditions.push('t.organization_id = ?');
+    bindings.push(opts.organizationId);
+  }
+  if (opts.status !== undefined) {
+    conditions.push('t.status = ?');
+    bindings.push(opts.status);
+  }
+  return conditions.join(' and ');
+}
+
+/** Visible non-deleted tasks, newest first (ties broken by id so pages never overlap). */
+export async function listTasks(em: EntityManager, opts: ListTasksOptions): Promise<TaskRecord[]> {
+  const bindings: unknown[] = [];
+  let where = filterSql(opts, bindings);
+  if (opts.afterId !== undefined) {
+    // A cursor naming a task that is gone (or never existed) yields an empty page, not page one.
+    where += ' and (t.created_at, t.id) < (select c.created_at, c.id from tasks c where c.id = ?)';
+    bindings.push(opts.afterId);
+  }
+  let sql = `${TASK_SELECT} where ${where} order by t.created_at desc, t.id desc`;
+  if (opts.limit !== undefined) {
+    sql += ' limit ?';
+    bindings.push(opts.limit);
+  }
+  if (opts.offset !== undefined && opts.offset > 0) {
+    sql += ' offset ?';
+    bindings.push(opts.offset);
+  }
+  return (await queryRows<TaskSqlRow>(em, sql, bindings)).map(toRecord);
+}
+
+/** How many tasks match the filters (pages ignored). */
+export async function countTasks(em: EntityManager, opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>): Promise<number> {
+  const bindings: unknown[] = [];
+  const where = filterSql(opts, bindings);
+  const row = await queryOne<{ n: string }>(em, `select count(*) as n from tasks_with_status t where ${where}`, bindings);
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,368 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { goTime, queryOne, queryRows, rfc3339 } from './sql';
+import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus } from '../../domain/task-status';
+
+// Read model of workspaces and builds for the Coder Workspace / WorkspaceBuild objects. Builds are
+// loaded in batches (one statement for the builds, one each for their agents, apps and app
+// statuses), so a build list costs four queries whatever its length.
+
+export interface AppStatusRecord {
+  id: string;
+  workspaceId: string;
+  agentId: string;
+  appId: string;
+  state: string;
+  message: string;
+  uri: string | null;
+  createdAt: string;
+}
+
+export interface AppRecord {
+  id: string;
+  agentId: string;
+  slug: string;
+  displayName: string;
+  command: string | null;
+  url: string;
+  health: AppHealth;
+  healthcheck: { url: string; interval_s: number; threshold: number } | null;
+  statuses: AppStatusRecord[];
+}
+
+export interface AgentRecord {
+  id: string;
+  buildId: string;
+  name: string;
+  lifecycle: AgentLifecycle;
+  startError: string | null;
+  firstConnectedAt: string | null;
+  lastConnectedAt: string | null;
+  lifecycleChangedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  apps: AppRecord[];
+}
+
+export interface BuildRecord {
+  id: string;
+  buildNumber: number;
+  transition: BuildTransition;
+  reason: string;
+  workspaceId: string;
+  workspaceName: string;
+  workspaceOwnerId: string;
+  workspaceOwnerUsername: string;
+  workspaceOwnerAvatarUrl: string;
+  organizationId: string;
+  initiatorId: string;
+  initiatorUsername: string;
+  templateVersionId: string;
+  templateVersionName: string;
+  templateVersionPresetId: string | null;
+  hasAiTask: boolean;
+  provisioner: string;
+  templateId: string;
+  templateName: string;
+  templateDisplayName: string;
+  templateIcon: string;
+  jobId: string;
+  jobStatus: JobStatus;
+  jobError: string | null;
+  jobStartedAt: string | null;
+  jobCompletedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  agents: AgentRecord[];
+}
+
+const BUILD_SELECT = `
+select
+  b.id, b.build_number, b.transition, b.reason, b.workspace_id, w.name as workspace_name,
+  w.owner_id as workspace_owner_id, ou.username as owner_username, ou.avatar_url as owner_avatar_url,
+  w.organization_id, b.initiator_id, iu.username as initiator_username,
+  b.template_version_id, tv.name as template_version_name, b.template_version_preset_id,
+  tv.has_ai_task, coalesce(tv.definition->>'provisioner', '') as provisioner,
+  tpl.id as template_id, tpl.name as template_name, tpl.display_name as template_display_name, tpl.icon as template_icon,
+  b.job_id, b.job_status, b.job_error,
+  ${rfc3339('b.job_started_at')} as job_started_at, ${rfc3339('b.job_completed_at')} as job_completed_at,
+  ${rfc3339('b.created_at')} as created_at, ${rfc3339('b.updated_at')} as updated_at
+from workspace_builds b
+join workspaces w on w.id = b.workspace_id
+join users ou on ou.id = w.owner_id
+join users iu on iu.id = b.initiator_id
+join template_versions tv on tv.id = b.template_version_id
+join templates tpl on tpl.id = w.template_id`;
+
+interface BuildSqlRow {
+  id: string;
+  build_number: number;
+  transition: BuildTransition;
+  reason: string;
+  workspace_id: string;
+  workspace_name: string;
+  workspace_owner_id: string;
+  owner_username: string;
+  owner_avatar_url: string;
+  organization_id: string;
+  initiator_id: string;
+  initiator_username: string;
+  template_version_id: string;
+  template_version_name: string;
+  template_version_preset_id: string | null;
+  has_ai_task: boolean;
+  provisioner: string;
+  template_id: string;
+  template_name: string;
+  template_display_name: string;
+  template_icon: string;
+  job_id: string;
+  job_status: JobStatus;
+  job_error: string | null;
+  job_started_at: string | null;
+  job_completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+async function loadAgents(em: EntityManager, buildIds: string[]): Promise<Map<string, AgentRecord[]>> {
+  const byBuild = new Map<string, AgentRecord[]>();
+  if (buildIds.length === 0) return byBuild;
+  const agents = await queryRows<{
+    id: string; build_id: string; name: string; lifecycle_state: AgentLifecycle; start_error: string | null;
+    first_connected_at: string | null; last_connected_at: string | null; lifecycle_changed_at: string | null;
+    created_at: string; updated_at: string;
+  }>(
+    em,
+    `select a.id, a.build_id, a.name, a.lifecycle_state, a.start_error,
+       ${rfc3339('a.first_connected_at')} as first_connected_at, ${rfc3339('a.last_connected_at')} as last_connected_at,
+       ${rfc3339('a.lifecycle_changed_at')} as lifecycle_changed_at,
+       ${rfc3339('a.created_at')} as created_at, ${rfc3339('a.updated_at')} as updated_at
+     from workspace_agents a where a.build_id in (${placeholders(buildIds.length)}) order by a.created_at, a.name`,
+    buildIds,
+  );
+  const apps = await loadApps(em, agents.map((a) => a.id));
+  for (const a of agents) {
+    const list = byBuild.get(a.build_id) ?? [];
+    list.push({
+      id: a.id,
+      buildId: a.build_id,
+      name: a.name,
+      lifecycle: a.lifecycle_state,
+      startError: a.start_error,
+      firstConnectedAt: goTime(a.first_connected_at),
+      lastConnectedAt: goTime(a.last_connected_at),
+      lifecycleChangedAt: goTime(a.lifecycle_changed_at),
+      createdAt: goTime(a.created_at),
+      updatedAt: goTime(a.updated_at),
+      apps: apps.get(a.id) ?? [],
+    });
+    byBuild.set(a.build_id, list);
+  }
+  return byBuild;
+}
+
+async function loadApps(em: EntityManager, agentIds: string[]): Promise<Map<string, AppRecord[]>> {
+  const byAgent = new Map<string, AppRecord[]>();
+  if (agentIds.length === 0) return byAgent;
+  const apps = await queryRows<{
+    id: string; agent_id: string; slug: string; display_name: string; command: string | null; url: string;
+    health: AppHealth; healthcheck: AppRecord['healthcheck'];
+  }>(
+    em,
+    `select p.id, p.agent_id, p.slug, p.display_name, p.command, p.url, p.health, p.healthcheck
+     from workspace_apps p where p.agent_id in (${placeholders(agentIds.length)}) order by p.slug`,
+    agentIds,
+  );
+  const statuses = await loadAppStatuses(em, apps.map((p) => p.id));
+  for (const p of apps) {
+    const list = byAgent.get(p.agent_id) ?? [];
+    list.push({
+      id: p.id,
+      agentId: p.agent_id,
+      slug: p.slug,
+      displayName: p.display_name,
+      command: p.command,
+      url: p.url,
+      health: p.health,
+      healthcheck: p.healthcheck,
+      statuses: statuses.get(p.id) ?? [],
+    });
+    byAgent.set(p.agent_id, list);
+  }
+  return byAgent;
+}
+
+const APP_STATUS_COLUMNS = `s.id, s.workspace_id, s.agent_id, s.app_id, s.state, s.message, s.uri, ${rfc3339('s.created_at')} as created_at`;
+
+interface AppStatusSqlRow {
+  id: string; workspace_id: string; agent_id: string; app_id: string; state: string; message: string;
+  uri: string | null; created_at: string;
+}
+
+function toAppStatus(s: AppStatusSqlRow): AppStatusRecord {
+  return {
+    id: s.id, workspaceId: s.workspace_id, agentId: s.agent_id, appId: s.app_id, state: s.state,
+    message: s.message, uri: s.uri, createdAt: goTime(s.created_at),
+  };
+}
+
+async function loadAppStatuses(em: EntityManager, appIds: string[]): Promise<Map<string, AppStatusRecord[]>> {
+  const byApp = new Map<string, AppStatusRecord[]>();
+  if (appIds.length === 0) return byApp;
+  const rows = await queryRows<AppStatusSqlRow>(
+    em,
+    `select ${APP_STATUS_COLUMNS} from workspace_app_statuses s
+     where s.app_id in (${placeholders(appIds.length)}) order by s.created_at desc, s.id desc`,
+    appIds,
+  );
+  for (const s of rows) {
+    const list = byApp.get(s.app_id) ?? [];
+    list.push(toAppStatus(s));
+    byApp.set(s.app_id, list);
+  }
+  return byApp;
+}
+
+async function withAgents(em: EntityManager, rows: BuildSqlRow[]): Promise<BuildRecord[]> {
+  const agents = await loadAgents(em, rows.map((r) => r.id));
+  return rows.map((r) => ({
+    id: r.id,
+    buildNumber: r.build_number,
+    transition: r.transition,
+    reason: r.reason,
+    workspaceId: r.workspace_id,
+    workspaceName: r.workspace_name,
+    workspaceOwnerId: r.workspace_owner_id,
+    workspaceOwnerUsername: r.owner_username,
+    workspaceOwnerAvatarUrl: r.owner_avatar_url,
+    organizationId: r.organization_id,
+    initiatorId: r.initiator_id,
+    initiatorUsername: r.initiator_username,
+    templateVersionId: r.template_version_id,
+    templateVersionName: r.template_version_name,
+    templateVersionPresetId: r.template_version_preset_id,
+    hasAiTask: r.has_ai_task,
+    provisioner: r.provisioner,
+    templateId: r.template_id,
+    templateName: r.template_name,
+    templateDisplayName: r.template_display_name,
+    templateIcon: r.template_icon,
+    jobId: r.job_id,
+    jobStatus: r.job_status,
+    jobError: r.job_error,
+    jobStartedAt: goTime(r.job_started_at),
+    jobCompletedAt: goTime(r.job_completed_at),
+    createdAt: goTime(r.created_at),
+    updatedAt: goTime(r.updated_at),
+    agents: agents.get(r.id) ?? [],
+  }));
+}
+
+export async function getBuild(em: EntityManager, buildId: string): Promise<BuildRecord | null> {
+  const rows = await queryRows<BuildSqlRow>(em, `${BUILD_SELECT} where b.id = ?`, [buildId]);
+  return (await withAgents(em, rows))[0] ?? null;
+}
+
+/** Builds of a workspace, newest first. */
+export async function listBuilds(
+  em: EntityManager,
+  workspaceId: string,
+  page: { limit?: number; offset?: number } = {},
+): Promise<BuildRecord[]> {
+  const bindings: unknown[] = [workspaceId];
+  let sql = `${BUILD_SELECT} where b.workspace_id = ? order by b.build_number desc`;
+  if (page.limit !== undefined) {
+    sql += ' limit ?';
+    bindings.push(page.limit);
+  }
+  if (page.offset !== undefined && page.offset > 0) {
+    sql += ' offset ?';
+    bindings.push(page.offset);
+  }
+  return withAgents(em, await queryRows<BuildSqlRow>(em, sql, bindings));
+}
+
+export interface WorkspaceRecord {
+  id: string;
+  name: string;
+  ownerId: string;
+  ownerUsername: string;
+  ownerAvatarUrl: string;
+  organizationId: string;
+  organizationName: string;
+  templateId: string;
+  templateName: string;
+  templateDisplayName: string;
+  templateIcon: string;
+  templateActiveVersionId: string | null;
+  deleted: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** The live task on this workspace, if any. */
+  taskId: string | null;
+  latestBuild: BuildRecord | null;
+  latestAppStatus: AppStatusRecord | null;
+}
+
+interface WorkspaceSqlRow {
+  id: string; name: string; owner_id: string; owner_username: string; owner_avatar_url: string;
+  organization_id: string; organization_name: string; template_id: string; template_name: string;
+  template_display_name: string; template_icon: string; template_active_version_id: string | null;
+  deleted: boolean; created_at: string; updated_at: string; task_id: string | null; latest_build_id: string | null;
+}
+
+/** A workspace with its latest build (deleted workspaces included: callers decide what to show). */
+export async function getWorkspace(em: EntityManager, workspaceId: string): Promise<WorkspaceRecord | null> {
+  const row = await queryOne<WorkspaceSqlRow>(
+    em,
+    `select w.id, w.name, w.owner_id, u.username as owner_username, u.avatar_url as owner_avatar_url,
+       w.organization_id, o.name as organization_name, w.template_id, tpl.name as template_name,
+       tpl.display_name as template_display_name, tpl.icon as template_icon,
+       tpl.active_version_id as template_active_version_id, w.deleted,
+       ${rfc3339('w.created_at')} as created_at, ${rfc3339('w.updated_at')} as updated_at,
+       (select t.id from tasks t where t.workspace_id = w.id and t.deleted_at is null
+        order by t.created_at desc limit 1) as task_id,
+       (select b.id from workspace_builds b where b.workspace_id = w.id
+        order by b.build_number desc limit 1) as latest_build_id
+     from workspaces w
+     join users u on u.id = w.owner_id
+     join organizations o on o.id = w.organization_id
+     join templates tpl on tpl.id = w.template_id
+     where w.id = ?`,
+    [workspaceId],
+  );
+  if (!row) return null;
+  const [latestBuild, status] = await Promise.all([
+    row.latest_build_id ? getBuild(em, row.latest_build_id) : Promise.resolve(null),
+    queryOne<AppStatusSqlRow>(
+      em,
+      `select ${APP_STATUS_COLUMNS} from workspace_app_statuses s
+       where s.workspace_id = ? order by s.created_at desc, s.id desc limit 1`,
+      [workspaceId],
+    ),
+  ]);
+  return {
+    id: row.id,
+    name: row.name,
+    ownerId: row.owner_id,
+    ownerUsername: row.owner_username,
+    ownerAvatarUrl: row.owner_avatar_url,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    templateId: row.template_id,
+    templateName: row.template_name,
+    templateDisplayName: row.template_display_name,
+    templateIcon: row.template_icon,
+    templateActiveVersionId: row.template_active_version_id,
+    deleted: row.deleted,
+    createdAt: goTime(row.created_at),
+    updatedAt: goTime(row.updated_at),
+    taskId: row.task_id,
+    latestBuild,
+    latestAppStatus: status ? toAppStatus(status) : null,
+  };
+}
