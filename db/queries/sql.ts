@@ -32,11 +32,3 @@ export function goTime(value: string | null): string | null {
   if (value === null) return null;
   return value.replace(/\.?0+Z$/, 'Z');
 }
-
-/**
- * A uuid[] parameter. Knex would expand a JS array into a list of placeholders, so the array
- * travels as one PostgreSQL array literal; callers pass validated UUIDs only.
- */
-export function uuidArray(ids: readonly string[]): string {
-  return `{${ids.join(',')}}`;
-}
