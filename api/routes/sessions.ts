@@ -1,0 +1,186 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { raw } from '@mikro-orm/core';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { ApiApp } from '../app';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor, AppDeps } from '../context';
+import { ApiError, notFound } from '../errors';
+import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
+import { readableUser } from '../authz';
+import { clientIp, recordAudit } from '../audit';
+import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import { ApiKey, User } from '../../db/entities';
+import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../../lib/api-keys';
+import { burnPasswordCheck, verifyPassword } from '../../lib/passwords';
+import { FailureLimiter } from '../../lib/rate-limit';
+
+// Sessions and API keys: password login (rate limited), logout, and long-lived tokens.
+
+const LOGIN_FAILURES_PER_WINDOW = 5;
+const LOGIN_WINDOW_MS = 60_000;
+const BAD_CREDENTIALS = 'Incorrect email or password.';
+
+const loginBody = z
+  .object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(1024) })
+  .openapi('LoginWithPasswordRequest');
+const loginResponse = z.object({ session_token: z.string() }).openapi('LoginWithPasswordResponse');
+const keyResponse = z.object({ key: z.string() }).openapi('GenerateAPIKeyResponse');
+const userParam = z.object({ user: z.string().min(1).openapi({ param: { name: 'user', in: 'path' } }) });
+const tokenBody = z
+  .object({
+    token_name: z.string().trim().max(64).regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only').optional(),
+    /** Go time.Duration JSON: nanoseconds */
+    lifetime: z.number().int().min(0).optional(),
+    scope: z.string().optional(),
+  })
+  .openapi('CreateTokenRequest');
+
+/** The user a key may be minted for: oneself, or anyone for a site owner; others are not found. */
+async function keyOwner(em: EntityManager, actor: Actor, ref: string) {
+  const user = await readableUser(em, actor, ref);
+  if (!user || (user.id !== actor.userId && !actor.isSiteOwner)) throw notFound();
+  return user;
+}
+
+export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
+  // one limiter per app instance: failures are counted per client address and email
+  const limiter = new FailureLimiter({ maxFailures: LOGIN_FAILURES_PER_WINDOW, windowMs: LOGIN_WINDOW_MS });
+  const secureCookie = deps.config.http.accessUrl.startsWith('https:');
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/login',
+      tags: ['Authorization'],
+      summary: 'Log in with email and password',
+      request: { body: jsonBody(loginBody) },
+      responses: {
+        201: jsonContent(loginResponse, 'Logged in'),
+        429: jsonContent(ErrorSchema, 'Too many failed attempts'),
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { email, password } = c.req.valid('json');
+      const em = c.get('em');
+      const limitKey = `${clientIp(c)}|${email.toLowerCase()}`;
+      const decision = limiter.check(limitKey);
+      if (!decision.allowed) {
+        c.header('Retry-After', String(decision.retryAfterS));
+        return c.json(
+          {
+            message: 'Too many failed login attempts. Try again later.',
+            detail: `Retry after ${decision.retryAfterS} seconds.`,
+          },
+          429,
+        );
+      }
+      const user = await em.findOne(User, { [raw((a) => `lower(${a}.email)`)]: email.toLowerCase() });
+      const valid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
+      if (!user || !valid) {
+        limiter.fail(limitKey);
+        await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user?.id ?? null, statusCode: 401 });
+        throw new ApiError(401, BAD_CREDENTIALS);
+      }
+      if (user.status === 'suspended') {
+        await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user.id, statusCode: 401 });
+        throw new ApiError(401, 'Your account is suspended. Contact an admin to reactivate your account.');
+      }
+      limiter.reset(limitKey);
+      const key = await createApiKey(em, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
+      await recordAudit(c, {
+        action: 'login',
+        resourceType: 'api_key',
+        resourceTarget: key.id,
+        userId: user.id,
+        statusCode: 201,
+      });
+      // browsers authenticate with the cookie; CLIs and SDKs use the token from the body
+      setCookie(c, SESSION_TOKEN_COOKIE, key.token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure: secureCookie,
+        expires: key.expiresAt,
+      });
+      return c.json({ session_token: key.token }, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/logout',
+      tags: ['Users'],
+      summary: 'Revoke the session token used for this request',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      responses: { 200: jsonContent(ErrorSchema, 'Logged out'), ...errorResponses(401) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      await deleteApiKey(c.get('em'), actor.apiKeyId);
+      deleteCookie(c, SESSION_TOKEN_COOKIE, { path: '/' });
+      await recordAudit(c, { action: 'logout', resourceType: 'api_key', resourceTarget: actor.apiKeyId, statusCode: 200 });
+      return c.json({ message: 'Logged out!' }, 200);
+    },
+  );
+
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{user}/keys',
+      tags: ['Users'],
+      summary: 'Create an API key (30-day lifetime)',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: userParam },
+      responses: { 201: jsonContent(keyResponse, 'Created'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const user = await keyOwner(c.get('em'), c.get('actor'), c.req.valid('param').user);
+      const key = await createApiKey(c.get('em'), { userId: user.id, lifetimeSeconds: API_TOKEN_LIFETIME_S, loginType: 'token' });
+      await recordAudit(c, { action: 'create', resourceType: 'api_key', resourceTarget: key.id, statusCode: 201 });
+      return c.json({ key: key.token }, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{user}/keys/tokens',
+      tags: ['Users'],
+      summary: 'Create a named API token with an optional lifetime (nanoseconds, as Go durations)',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: userParam, body: jsonBody(tokenBody) },
+      responses: { 201: jsonContent(keyResponse, 'Created'), ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const user = await keyOwner(c.get('em'), c.get('actor'), c.req.valid('param').user);
+      const body = c.req.valid('json');
+      const lifetimeSeconds = body.lifetime ? Math.floor(body.lifetime / 1e9) : API_TOKEN_LIFETIME_S;
+      if (lifetimeSeconds < 1 || lifetimeSeconds > MAX_TOKEN_LIFETIME_S) {
+        throw new ApiError(400, 'Invalid token lifetime.', undefined, [
+          { field: 'lifetime', detail: `must be between 1s and ${MAX_TOKEN_LIFETIME_S / 86400} days` },
+        ]);
+      }
+      const em = c.get('em');
+      const tokenName = body.token_name ?? '';
+      if (tokenName && (await em.count(ApiKey, { user: user.id, tokenName }))) {
+        throw new ApiError(409, `A token with name "${tokenName}" already exists.`, undefined, [
+          { field: 'token_name', detail: 'This value is already in use and should be unique.' },
+        ]);
+      }
+      const key = await createApiKey(em, { userId: user.id, lifetimeSeconds, loginType: 'token', tokenName });
+      await recordAudit(c, {
+        action: 'create',
+        resourceType: 'api_key',
+        resourceTarget: tokenName || key.id,
+        statusCode: 201,
+      });
+      return c.json({ key: key.token }, 201);
+    },
+  );
+}

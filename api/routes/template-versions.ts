@@ -1,0 +1,189 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
+import { ApiError, notFound } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { readableTemplate, readableTemplateVersion } from '../authz';
+import { recordAudit } from '../audit';
+import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
+import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import { addTemplateVersion, presetsSchema, versionNameSchema } from '../template-store';
+import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
+import { Template, TemplateVersion, TemplateVersionPreset } from '../../db/entities';
+
+// Template versions: immutable snapshots of a WorkspaceDefinition (+ presets); one of them is the
+// template's active version. Readable by members of the organization, created by its admins.
+
+const auth = { security: SESSION_SECURITY, middleware: requireUser };
+const templateParam = z.object({ template: z.string().min(1).openapi({ param: { name: 'template', in: 'path' } }) });
+const versionParam = z.object({
+  templateversion: z.string().min(1).openapi({ param: { name: 'templateversion', in: 'path' } }),
+});
+
+const createVersionBody = z
+  .object({
+    workspace: workspaceDefinitionSchema,
+    presets: presetsSchema.optional(),
+    /** make this the template's active version (default true) */
+    activate: z.boolean().optional(),
+    name: versionNameSchema.optional(),
+    message: z.string().max(1_048_576).optional(),
+  })
+  .openapi('CreateTemplateVersionRequest');
+
+export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/templates/{template}/versions',
+      tags: ['Templates'],
+      summary: 'Add a version to a template (active by default)',
+      ...auth,
+      request: { params: templateParam, body: jsonBody(createVersionBody) },
+      responses: { 201: jsonContent(TemplateVersionSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableTemplate(em, c.get('actor'), c.req.valid('param').template);
+      if (!found) throw notFound();
+      if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
+      const body = c.req.valid('json');
+      const version = await addTemplateVersion(em, found.template, {
+        definition: body.workspace,
+        presets: body.presets,
+        name: body.name,
+        message: body.message,
+        activate: body.activate ?? true,
+        createdBy: c.get('actor').userId,
+      });
+      await recordAudit(c, {
+        action: 'create',
+        resourceType: 'template_version',
+        resourceId: version.id,
+        resourceTarget: `${found.template.name}/${version.name}`,
+        organizationId: version.organization,
+        diff: { template_id: found.template.id, activated: body.activate ?? true, has_ai_task: version.hasAiTask },
+        statusCode: 201,
+      });
+      return c.json((await toTemplateVersions(em, [version], { withDefinition: true }))[0], 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/templates/{template}/versions',
+      tags: ['Templates'],
+      summary: "Change the template's active version",
+      ...auth,
+      request: { params: templateParam, body: jsonBody(z.object({ id: z.string().uuid() }).openapi('UpdateActiveTemplateVersion')) },
+      responses: { 200: jsonContent(ErrorSchema, 'Updated'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableTemplate(em, c.get('actor'), c.req.valid('param').template);
+      if (!found) throw notFound();
+      if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
+      const { id } = c.req.valid('json');
+      const version = await em.findOne(TemplateVersion, { id, template: found.template.id });
+      if (!version) {
+        throw new ApiError(400, 'The template version must belong to the template.', undefined, [
+          { field: 'id', detail: 'not a version of this template' },
+        ]);
+      }
+      const before = found.template.activeVersionId;
+      await em.nativeUpdate(Template, { id: found.template.id }, { activeVersionId: version.id, updatedAt: new Date() });
+      await recordAudit(c, {
+        action: 'write',
+        resourceType: 'template',
+        resourceId: found.template.id,
+        resourceTarget: found.template.name,
+        organizationId: found.template.organization,
+        diff: { active_version_id: { old: before, new: version.id } },
+        statusCode: 200,
+      });
+      return c.json({ message: 'Updated the active template version!' }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates/{template}/versions',
+      tags: ['Templates'],
+      summary: "A template's versions, oldest first",
+      ...auth,
+      request: { params: templateParam },
+      responses: { 200: jsonContent(z.array(TemplateVersionSchema), 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableTemplate(em, c.get('actor'), c.req.valid('param').template);
+      if (!found) throw notFound();
+      const versions = await em.find(TemplateVersion, { template: found.template.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      return c.json(await toTemplateVersions(em, versions, { withDefinition: found.role === 'admin' }), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates/{template}/versions/{templateversionname}',
+      tags: ['Templates'],
+      summary: 'A template version by name',
+      ...auth,
+      request: {
+        params: templateParam.extend({
+          templateversionname: z.string().min(1).openapi({ param: { name: 'templateversionname', in: 'path' } }),
+        }),
+      },
+      responses: { 200: jsonContent(TemplateVersionSchema, 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const params = c.req.valid('param');
+      const found = await readableTemplate(em, c.get('actor'), params.template);
+      if (!found) throw notFound();
+      const version = await em.findOne(TemplateVersion, { template: found.template.id, name: params.templateversionname });
+      if (!version) throw notFound();
+      return c.json((await toTemplateVersions(em, [version], { withDefinition: found.role === 'admin' }))[0], 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templateversions/{templateversion}',
+      tags: ['Templates'],
+      summary: 'A template version by id (with has_ai_task and presets)',
+      ...auth,
+      request: { params: versionParam },
+      responses: { 200: jsonContent(TemplateVersionSchema, 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableTemplateVersion(em, c.get('actor'), c.req.valid('param').templateversion);
+      if (!found) throw notFound();
+      return c.json((await toTemplateVersions(em, [found.version], { withDefinition: found.role === 'admin' }))[0], 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templateversions/{templateversion}/presets',
+      tags: ['Templates'],
+      summary: "A template version's presets",
+      ...auth,
+      request: { params: versionParam },
+      responses: { 200: jsonContent(z.array(PresetSchema), 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableTemplateVersion(em, c.get('actor'), c.req.valid('param').templateversion);
+      if (!found) throw notFound();
+      const presets = await em.find(TemplateVersionPreset, { templateVersion: found.version.id }, { orderBy: { name: 'asc' } });
+      return c.json(presets.map(toPreset), 200);
+    },
+  );
+}

@@ -1,0 +1,201 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { raw } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApiApp } from '../app';
+import type { Actor, AppDeps } from '../context';
+import { ApiError, notFound } from '../errors';
+import { requireUser } from '../middleware/auth';
+import { readableOrganization, readableTemplate } from '../authz';
+import { recordAudit } from '../audit';
+import { TemplateSchema, toTemplates } from '../dto/templates';
+import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import {
+  createTemplateWithVersion,
+  parseTemplateQuery,
+  presetsSchema,
+  templateDisplayNameSchema,
+  templateNameSchema,
+  versionNameSchema,
+} from '../template-store';
+import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
+import { OrganizationMember, Template, TemplateVersion, type ITemplate } from '../../db/entities';
+
+// Templates: taskd's WorkspaceDefinition in, Coder's Template shape out. Reading needs membership
+// of the template's organization; creating needs organization admin (or site owner).
+
+const auth = { security: SESSION_SECURITY, middleware: requireUser };
+const orgParam = z.object({ organization: z.string().min(1).openapi({ param: { name: 'organization', in: 'path' } }) });
+const templateParam = z.object({ template: z.string().min(1).openapi({ param: { name: 'template', in: 'path' } }) });
+
+const createTemplateBody = z
+  .object({
+    name: templateNameSchema,
+    display_name: templateDisplayNameSchema.optional(),
+    description: z.string().max(128, 'must be < 128 characters').optional(),
+    icon: z.string().max(256).optional(),
+    workspace: workspaceDefinitionSchema,
+    presets: presetsSchema.optional(),
+    /** name of the first version (default "v1") */
+    version_name: versionNameSchema.optional(),
+    message: z.string().max(1_048_576).optional(),
+  })
+  .openapi('CreateTemplateRequest');
+
+/** Organizations whose templates the actor can list. */
+async function visibleOrgIds(em: EntityManager, actor: Actor): Promise<string[] | 'all'> {
+  if (actor.isSiteOwner) return 'all';
+  return (await em.find(OrganizationMember, { user: actor.userId })).map((m) => m.organization);
+}
+
+async function filterByActiveVersion(em: EntityManager, templates: ITemplate[], hasAiTask: boolean | undefined) {
+  if (hasAiTask === undefined) return templates;
+  const ids = templates.map((t) => t.activeVersionId).filter((v): v is string => v !== null);
+  const versions = await em.find(TemplateVersion, { id: { $in: ids }, hasAiTask });
+  const keep = new Set(versions.map((v) => v.id));
+  return templates.filter((t) => t.activeVersionId && keep.has(t.activeVersionId));
+}
+
+export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/organizations/{organization}/templates',
+      tags: ['Templates'],
+      summary: 'Create a template and its first (active) version',
+      ...auth,
+      request: { params: orgParam, body: jsonBody(createTemplateBody) },
+      responses: { 201: jsonContent(TemplateSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableOrganization(em, c.get('actor'), c.req.valid('param').organization);
+      if (!found) throw notFound();
+      if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can create templates.');
+      const body = c.req.valid('json');
+      const { template, version } = await createTemplateWithVersion(em, {
+        organizationId: found.org.id,
+        templateName: body.name,
+        displayName: body.display_name,
+        description: body.description,
+        icon: body.icon,
+        definition: body.workspace,
+        presets: body.presets,
+        name: body.version_name,
+        message: body.message,
+        createdBy: c.get('actor').userId,
+      });
+      await recordAudit(c, {
+        action: 'create',
+        resourceType: 'template',
+        resourceId: template.id,
+        resourceTarget: template.name,
+        organizationId: template.organization,
+        diff: { name: template.name, active_version_id: version.id, has_ai_task: version.hasAiTask },
+        statusCode: 201,
+      });
+      return c.json((await toTemplates(em, [template]))[0], 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/organizations/{organization}/templates',
+      tags: ['Templates'],
+      summary: "An organization's templates",
+      ...auth,
+      request: { params: orgParam },
+      responses: { 200: jsonContent(z.array(TemplateSchema), 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const found = await readableOrganization(em, c.get('actor'), c.req.valid('param').organization);
+      if (!found) throw notFound();
+      const templates = await em.find(Template, { organization: found.org.id, deleted: false }, { orderBy: { name: 'asc' } });
+      return c.json(await toTemplates(em, templates), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/organizations/{organization}/templates/{templatename}',
+      tags: ['Templates'],
+      summary: 'A template by organization and name',
+      ...auth,
+      request: { params: orgParam.extend({ templatename: z.string().min(1).openapi({ param: { name: 'templatename', in: 'path' } }) }) },
+      responses: { 200: jsonContent(TemplateSchema, 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const params = c.req.valid('param');
+      const found = await readableOrganization(em, c.get('actor'), params.organization);
+      if (!found) throw notFound();
+      const template = await em.findOne(Template, {
+        organization: found.org.id,
+        deleted: false,
+        [raw((a) => `lower(${a}.name)`)]: params.templatename.toLowerCase(),
+      });
+      if (!template) throw notFound();
+      return c.json((await toTemplates(em, [template]))[0], 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates',
+      tags: ['Templates'],
+      summary: 'Templates visible to the caller, filtered by q (organization, exact_name, name, has-ai-task, deprecated)',
+      ...auth,
+      request: { query: z.object({ q: z.string().optional() }) },
+      responses: { 200: jsonContent(z.array(TemplateSchema), 'OK'), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const actor = c.get('actor');
+      const query = parseTemplateQuery(c.req.valid('query').q);
+      let orgIds = await visibleOrgIds(em, actor);
+      if (query.organization !== undefined) {
+        const found = await readableOrganization(em, actor, query.organization);
+        if (!found) {
+          throw new ApiError(400, 'Invalid template search query.', undefined, [
+            {
+              field: 'organization',
+              detail: `Query param "organization" has invalid value: organization "${query.organization}" either does not exist, or you are unauthorized to view it`,
+            },
+          ]);
+        }
+        orgIds = [found.org.id];
+      }
+      if (query.deprecated === true) return c.json([], 200); // taskd has no deprecated templates
+      const where: Record<string, unknown> = { deleted: false };
+      if (orgIds !== 'all') where.organization = { $in: orgIds };
+      if (query.exactName !== undefined) where[raw((a) => `lower(${a}.name)`)] = query.exactName.toLowerCase();
+      if (query.fuzzyName !== undefined) where.name = { $ilike: `%${query.fuzzyName.replace(/[\\%_]/g, '\\$&')}%` };
+      const templates = await filterByActiveVersion(
+        em,
+        await em.find(Template, where, { orderBy: { name: 'asc' } }),
+        query.hasAiTask,
+      );
+      return c.json(await toTemplates(em, templates), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates/{template}',
+      tags: ['Templates'],
+      summary: 'A template by id',
+      ...auth,
+      request: { params: templateParam },
+      responses: { 200: jsonContent(TemplateSchema, 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const found = await readableTemplate(c.get('em'), c.get('actor'), c.req.valid('param').template);
+      if (!found) throw notFound();
+      return c.json((await toTemplates(c.get('em'), [found.template]))[0], 200);
+    },
+  );
+}

@@ -1,0 +1,94 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKey, User, type IApiKey, type IUser } from '../db/entities';
+
+// Coder-style session tokens "<id>-<secret>": the id is the row's primary key (so lookup is one
+// indexed read), the secret is only ever stored as SHA-256. A database dump therefore holds no
+// usable credential, and the comparison of hashes is constant-time.
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const ID_LENGTH = 10;
+const SECRET_LENGTH = 22; // 22 base62 chars ≈ 131 bits
+const TOKEN_RE = /^([A-Za-z0-9]{10})-([A-Za-z0-9]{22,128})$/;
+
+export const SESSION_LIFETIME_S = 7 * 24 * 3600;
+export const API_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+export const MAX_TOKEN_LIFETIME_S = 365 * 24 * 3600;
+/** last_used is a "seen recently" signal; writing it on every request would turn reads into writes */
+const TOUCH_INTERVAL_MS = 60_000;
+
+function randomString(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  return out;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+export function parseToken(token: string): { id: string; secret: string } | null {
+  const m = TOKEN_RE.exec(token);
+  return m ? { id: m[1], secret: m[2] } : null;
+}
+
+export interface CreatedApiKey {
+  /** the full token; shown to the caller once, never stored */
+  token: string;
+  id: string;
+  expiresAt: Date;
+}
+
+export async function createApiKey(
+  em: EntityManager,
+  opts: { userId: string; lifetimeSeconds: number; loginType?: 'password' | 'token'; tokenName?: string; now?: Date },
+): Promise<CreatedApiKey> {
+  const now = opts.now ?? new Date();
+  const id = randomString(ID_LENGTH);
+  const secret = randomString(SECRET_LENGTH);
+  const expiresAt = new Date(now.getTime() + opts.lifetimeSeconds * 1000);
+  em.create(ApiKey, {
+    id,
+    user: opts.userId,
+    hashedSecret: hashSecret(secret),
+    loginType: opts.loginType ?? 'password',
+    tokenName: opts.tokenName ?? '',
+    expiresAt,
+    lastUsed: now,
+    createdAt: now,
+  });
+  await em.flush();
+  return { token: `${id}-${secret}`, id, expiresAt };
+}
+
+export type VerifiedKey =
+  | { ok: true; key: IApiKey; user: IUser }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'suspended' };
+
+/** Resolves a presented token to its key and user; never throws for bad tokens. */
+export async function verifyApiKey(em: EntityManager, token: string, now = new Date()): Promise<VerifiedKey> {
+  const parsed = parseToken(token);
+  if (!parsed) return { ok: false, reason: 'malformed' };
+  const key = await em.findOne(ApiKey, { id: parsed.id });
+  if (!key) return { ok: false, reason: 'unknown' };
+  const presented = Buffer.from(hashSecret(parsed.secret), 'hex');
+  const stored = Buffer.from(key.hashedSecret, 'hex');
+  if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' };
+  if (key.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  const user = await em.findOne(User, { id: key.user });
+  if (!user) return { ok: false, reason: 'unknown' };
+  if (user.status === 'suspended') return { ok: false, reason: 'suspended' };
+  if (now.getTime() - key.lastUsed.getTime() >= TOUCH_INTERVAL_MS) {
+    // conditional update: concurrent requests of the same key write at most once per interval
+    await em.nativeUpdate(
+      ApiKey,
+      { id: key.id, lastUsed: { $lt: new Date(now.getTime() - TOUCH_INTERVAL_MS) } },
+      { lastUsed: now },
+    );
+  }
+  return { ok: true, key, user };
+}
+
+export async function deleteApiKey(em: EntityManager, id: string): Promise<void> {
+  await em.nativeDelete(ApiKey, { id });
+}

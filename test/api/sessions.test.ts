@@ -1,0 +1,182 @@
+// Sessions over HTTP: password login and its rate limit, the three token carriers, every kind of
+// 401, logout, and API keys.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { OWNER_PASSWORD, createUserWithToken, setupOwner } from '../helpers/fixtures';
+
+const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
+const TOKEN_FORMAT = /^[A-Za-z0-9]{10}-[A-Za-z0-9]{22,}$/;
+
+let stack: TestStack;
+let owner: Awaited<ReturnType<typeof setupOwner>>;
+
+async function sql(query: string, params: unknown[] = []): Promise<any[]> {
+  return stack.orm.em.fork().getConnection().execute(query, params);
+}
+
+before(async () => {
+  stack = await startTestStack({ worker: false });
+  owner = await setupOwner(stack);
+});
+after(async () => {
+  await stack?.close();
+});
+
+describe('login and sessions', () => {
+  test('login returns a Coder-format session token and sets the session cookie', async () => {
+    const res = await stack.api('POST', '/api/v2/users/login', {
+      body: { email: 'OWNER@example.com', password: OWNER_PASSWORD },
+    });
+    assert.equal(res.status, 201);
+    assert.match(res.body.session_token, TOKEN_FORMAT);
+    const cookie = res.headers.get('set-cookie') ?? '';
+    assert.match(cookie, new RegExp(`coder_session_token=${res.body.session_token}`));
+    assert.match(cookie, /HttpOnly/i);
+  });
+
+  test('wrong password and unknown email get the same 401', async () => {
+    for (const body of [
+      { email: 'owner@example.com', password: 'wrong-password' },
+      { email: 'nobody@example.com', password: 'wrong-password' },
+    ]) {
+      const res = await stack.api('POST', '/api/v2/users/login', { body });
+      assert.equal(res.status, 401);
+      assert.equal(res.body.message, 'Incorrect email or password.');
+    }
+  });
+
+  test('the token authenticates via header, Bearer and cookie', async () => {
+    const headerRes = await stack.api('GET', '/api/v2/users/me', { headers: { 'Coder-Session-Token': owner.token } });
+    const bearerRes = await stack.api('GET', '/api/v2/users/me', { headers: { Authorization: `Bearer ${owner.token}` } });
+    const cookieRes = await stack.api('GET', '/api/v2/users/me', { headers: { Cookie: `coder_session_token=${owner.token}` } });
+    for (const res of [headerRes, bearerRes, cookieRes]) {
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.id, owner.user.id);
+    }
+  });
+
+  test('missing, malformed, unknown, expired tokens and suspended users get 401', async () => {
+    const user = await createUserWithToken(stack, owner.token, { username: 'suspendme' });
+    const expiring = await createUserWithToken(stack, owner.token, { username: 'expiring' });
+    await sql(`update api_keys set expires_at = now() - interval '1 minute' where id = ?`, [expiring.token.slice(0, 10)]);
+    await sql(`update users set status = 'suspended' where id = ?`, [user.user.id]);
+    const [id] = owner.token.split('-');
+    const cases: [string, Record<string, string>][] = [
+      ['missing', {}],
+      ['malformed', { 'Coder-Session-Token': 'not-a-token' }],
+      ['wrong secret', { 'Coder-Session-Token': `${id}-${'x'.repeat(22)}` }],
+      ['unknown id', { 'Coder-Session-Token': `ZZZZZZZZZZ-${'a'.repeat(22)}` }],
+      ['expired', { 'Coder-Session-Token': expiring.token }],
+      ['suspended', { 'Coder-Session-Token': user.token }],
+      ['bearer without token', { Authorization: 'Bearer' }],
+    ];
+    for (const [name, headers] of cases) {
+      const res = await stack.api('GET', '/api/v2/users/me', { headers });
+      assert.equal(res.status, 401, name);
+      assert.equal(res.body.message, SIGNED_OUT, name);
+      assert.equal(typeof res.body.detail, 'string', name);
+    }
+  });
+
+  test('a suspended user cannot log in', async () => {
+    const created = await createUserWithToken(stack, owner.token, { username: 'suspended2', password: 'suspended-pass-1' });
+    await sql(`update users set status = 'suspended' where id = ?`, [created.user.id]);
+    const res = await stack.api('POST', '/api/v2/users/login', {
+      body: { email: 'suspended2@example.com', password: 'suspended-pass-1' },
+    });
+    assert.equal(res.status, 401);
+    assert.match(res.body.message, /suspended/);
+  });
+
+  test('logout revokes exactly the token used', async () => {
+    const login = await stack.api('POST', '/api/v2/users/login', { body: { email: 'owner@example.com', password: OWNER_PASSWORD } });
+    const token = login.body.session_token;
+    const out = await stack.api('POST', '/api/v2/users/logout', { token });
+    assert.equal(out.status, 200);
+    assert.equal((await stack.api('GET', '/api/v2/users/me', { token })).status, 401);
+    assert.equal((await stack.api('GET', '/api/v2/users/me', { token: owner.token })).status, 200);
+  });
+
+  test('only a SHA-256 of the secret is stored', async () => {
+    const [id, secret] = owner.token.split('-');
+    const rows = await sql('select hashed_secret, expires_at, created_at from api_keys where id = ?', [id]);
+    assert.equal(rows.length, 1);
+    assert.notEqual(rows[0].hashed_secret, secret);
+    assert.match(rows[0].hashed_secret, /^[0-9a-f]{64}$/);
+    const lifetimeDays = (new Date(rows[0].expires_at).getTime() - new Date(rows[0].created_at).getTime()) / 86_400_000;
+    assert.equal(Math.round(lifetimeDays), 7);
+  });
+});
+
+describe('login rate limit', () => {
+  test('five failures for an address and email block the sixth attempt, even with the right password', async () => {
+    const target = await createUserWithToken(stack, owner.token, { username: 'ratelimited', password: 'right-password-1' });
+    for (let i = 0; i < 5; i++) {
+      const res = await stack.api('POST', '/api/v2/users/login', { body: { email: target.user.email, password: `wrong-${i}` } });
+      assert.equal(res.status, 401);
+    }
+    const blocked = await stack.api('POST', '/api/v2/users/login', { body: { email: target.user.email, password: 'right-password-1' } });
+    assert.equal(blocked.status, 429);
+    assert.equal(typeof blocked.body.message, 'string');
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    // another account from the same address is unaffected
+    const other = await stack.api('POST', '/api/v2/users/login', { body: { email: 'owner@example.com', password: OWNER_PASSWORD } });
+    assert.equal(other.status, 201);
+  });
+});
+
+describe('API keys', () => {
+  test('POST /users/me/keys returns a working key with a 30-day lifetime', async () => {
+    const res = await stack.api('POST', '/api/v2/users/me/keys', { token: owner.token });
+    assert.equal(res.status, 201);
+    assert.match(res.body.key, TOKEN_FORMAT);
+    const me = await stack.api('GET', '/api/v2/users/me', { token: res.body.key });
+    assert.equal(me.body.id, owner.user.id);
+    const rows = await sql('select expires_at, created_at, login_type from api_keys where id = ?', [res.body.key.slice(0, 10)]);
+    assert.equal(Math.round((new Date(rows[0].expires_at).getTime() - new Date(rows[0].created_at).getTime()) / 86_400_000), 30);
+    assert.equal(rows[0].login_type, 'token');
+  });
+
+  test('a member cannot mint keys for someone else (404); the site owner can', async () => {
+    const bob = await createUserWithToken(stack, owner.token, { username: 'keybob' });
+    const res = await stack.api('POST', `/api/v2/users/${owner.user.id}/keys`, { token: bob.token });
+    assert.equal(res.status, 404);
+    const byOwner = await stack.api('POST', `/api/v2/users/keybob/keys`, { token: owner.token });
+    assert.equal(byOwner.status, 201);
+    assert.equal((await stack.api('GET', '/api/v2/users/me', { token: byOwner.body.key })).body.username, 'keybob');
+  });
+
+  test('named tokens honour lifetime (Go nanoseconds) and unique names', async () => {
+    const oneHour = 3600 * 1e9;
+    const res = await stack.api('POST', '/api/v2/users/me/keys/tokens', {
+      token: owner.token,
+      body: { token_name: 'ci', lifetime: oneHour },
+    });
+    assert.equal(res.status, 201);
+    const rows = await sql('select expires_at, created_at, token_name from api_keys where id = ?', [res.body.key.slice(0, 10)]);
+    assert.equal(rows[0].token_name, 'ci');
+    assert.equal(Math.round((new Date(rows[0].expires_at).getTime() - new Date(rows[0].created_at).getTime()) / 1000), 3600);
+    const dup = await stack.api('POST', '/api/v2/users/me/keys/tokens', { token: owner.token, body: { token_name: 'ci' } });
+    assert.equal(dup.status, 409);
+    const tooLong = await stack.api('POST', '/api/v2/users/me/keys/tokens', {
+      token: owner.token,
+      body: { token_name: 'long', lifetime: 400 * 86400 * 1e9 },
+    });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.validations[0].field, 'lifetime');
+  });
+});
+
+describe('audit', () => {
+  test('logins (good and bad), logouts and key creation are audited', async () => {
+    const rows = await sql('select action, resource_type, status_code from audit_logs');
+    const has = (action: string, status: number) =>
+      rows.some((r) => r.action === action && r.resource_type === 'api_key' && r.status_code === status);
+    assert.ok(has('login', 201), 'login');
+    assert.ok(has('login', 401), 'failed login');
+    assert.ok(has('create', 201), 'key create');
+    assert.ok(has('logout', 200), 'logout');
+  });
+});
