@@ -24,6 +24,13 @@ const loginBody = z
   .object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(1024) })
   .openapi('LoginWithPasswordRequest');
 const loginResponse = z.object({ session_token: z.string() }).openapi('LoginWithPasswordResponse');
+const authMethodsResponse = z
+  .object({
+    password: z.object({ enabled: z.boolean() }),
+    github: z.object({ enabled: z.boolean() }),
+    oidc: z.object({ enabled: z.boolean(), signInText: z.string(), iconUrl: z.string() }),
+  })
+  .openapi('AuthMethods');
 const keyResponse = z.object({ key: z.string() }).openapi('GenerateAPIKeyResponse');
 const userParam = z.object({ user: z.string().min(1).openapi({ param: { name: 'user', in: 'path' } }) });
 const tokenBody = z
@@ -105,6 +112,25 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       });
       return c.json({ session_token: key.token }, 201);
     },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/authmethods',
+      tags: ['Users'],
+      summary: 'Which login methods this server offers (password only)',
+      responses: { 200: jsonContent(authMethodsResponse, 'OK') },
+    }),
+    (c) =>
+      c.json(
+        {
+          password: { enabled: true },
+          github: { enabled: false },
+          oidc: { enabled: false, signInText: '', iconUrl: '' },
+        },
+        200,
+      ),
   );
 
   api.openapi(

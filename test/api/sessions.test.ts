@@ -98,6 +98,26 @@ describe('login and sessions', () => {
     assert.equal((await stack.api('GET', '/api/v2/users/me', { token: owner.token })).status, 200);
   });
 
+  test('last_used is refreshed by use, at most once a minute', async () => {
+    const id = owner.token.slice(0, 10);
+    await sql(`update api_keys set last_used = now() - interval '2 minutes' where id = ?`, [id]);
+    await stack.api('GET', '/api/v2/users/me', { token: owner.token });
+    const [fresh] = await sql('select last_used from api_keys where id = ?', [id]);
+    assert.ok(Date.now() - new Date(fresh.last_used).getTime() < 30_000, 'stale last_used is refreshed');
+    await sql(`update api_keys set last_used = now() - interval '10 seconds' where id = ?`, [id]);
+    const [before] = await sql('select last_used from api_keys where id = ?', [id]);
+    await stack.api('GET', '/api/v2/users/me', { token: owner.token });
+    const [after] = await sql('select last_used from api_keys where id = ?', [id]);
+    assert.equal(new Date(after.last_used).getTime(), new Date(before.last_used).getTime(), 'recent last_used is left alone');
+  });
+
+  test('GET /users/authmethods offers password login without a token', async () => {
+    const res = await stack.api('GET', '/api/v2/users/authmethods');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.password.enabled, true);
+    assert.equal(res.body.oidc.enabled, false);
+  });
+
   test('only a SHA-256 of the secret is stored', async () => {
     const [id, secret] = owner.token.split('-');
     const rows = await sql('select hashed_secret, expires_at, created_at from api_keys where id = ?', [id]);
