@@ -42,6 +42,16 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
+  // Coder decodes every request body as JSON whatever its Content-Type (curl -d sends a form type);
+  // the route validators only read JSON bodies, so label the body for them instead of answering 415.
+  app.use('/api/*', async (c, next) => {
+    const type = c.req.header('content-type') ?? '';
+    if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method) && !/json|multipart\/form-data/i.test(type)) {
+      c.req.raw.headers.set('content-type', 'application/json');
+    }
+    await next();
+  });
+
   registerHealthRoutes(app, deps);
 
   const api = createApiRouter(deps);

@@ -35,7 +35,7 @@ export class ApiError extends Error {
 export const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
 export const notFound = () => new ApiError(404, NOT_FOUND_MESSAGE);
 export const unauthorized = (detail?: string) =>
-  new ApiError(401, 'You must be logged in to access this resource.', detail);
+  new ApiError(401, 'You are signed out or your session has expired. Please sign in again to continue.', detail);
 export const badRequest = (message: string, detail?: string, validations?: Validation[]) =>
   new ApiError(400, message, detail, validations);
 export const conflict = (message: string, detail?: string) => new ApiError(409, message, detail);

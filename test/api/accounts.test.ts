@@ -217,13 +217,19 @@ describe('request rules shared by every route', () => {
     assert.equal(typeof JSON.parse(res.body).message, 'string');
   });
 
-  test('a body that is not declared as JSON is rejected in the envelope, never processed', async () => {
+  test('a JSON body sent with another Content-Type is decoded as JSON, as Coder does (curl -d)', async () => {
     const res = await stack.api('POST', '/api/v2/users/login', {
       rawBody: JSON.stringify({ email: 'owner@example.com', password: OWNER_PASSWORD }),
-      headers: { 'Content-Type': 'text/plain' },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
-    assert.ok(res.status >= 400 && res.status < 500, String(res.status));
-    assert.equal(typeof res.body.message, 'string');
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(typeof res.body.session_token, 'string');
+    const garbage = await stack.api('POST', '/api/v2/users/login', {
+      rawBody: 'email=a&password=b',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.body.message, 'Request body must be valid JSON.');
   });
 
   test('GET /buildinfo needs no token and reports Coder-compatible fields', async () => {
