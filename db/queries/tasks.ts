@@ -38,7 +38,6 @@ export interface TaskRecord {
     templateDisplayName: string;
     templateIcon: string;
     updatedAt: string;
-    deleted: boolean;
   } | null;
   latestBuild: { id: string; transition: BuildTransition; jobStatus: JobStatus; createdAt: string } | null;
   latestAppStatus: { state: string; message: string; uri: string | null; createdAt: string } | null;
@@ -68,7 +67,6 @@ interface TaskSqlRow {
   w_name: string | null;
   w_template_id: string | null;
   w_updated_at: string | null;
-  w_deleted: boolean | null;
   tpl_name: string | null;
   tpl_display_name: string | null;
   tpl_icon: string | null;
@@ -91,7 +89,7 @@ select
   ${rfc3339('t.created_at')} as created_at,
   t.workspace_build_number, t.workspace_agent_id, t.workspace_agent_lifecycle_state,
   t.workspace_app_id, t.workspace_app_health,
-  w.name as w_name, w.template_id as w_template_id, ${rfc3339('w.updated_at')} as w_updated_at, w.deleted as w_deleted,
+  w.name as w_name, w.template_id as w_template_id, ${rfc3339('w.updated_at')} as w_updated_at,
   tpl.name as tpl_name, tpl.display_name as tpl_display_name, tpl.icon as tpl_icon,
   lb.id as lb_id, lb.transition as lb_transition, lb.job_status as lb_job_status,
   ${rfc3339('lb.created_at')} as lb_created_at,
@@ -141,7 +139,6 @@ function toRecord(r: TaskSqlRow): TaskRecord {
             templateDisplayName: r.tpl_display_name ?? '',
             templateIcon: r.tpl_icon ?? '',
             updatedAt: goTime(r.w_updated_at ?? ''),
-            deleted: r.w_deleted ?? false,
           },
     latestBuild:
       r.lb_id === null || r.lb_transition === null || r.lb_job_status === null
@@ -170,11 +167,6 @@ export async function getTaskById(em: EntityManager, id: string): Promise<TaskRe
 /** Non-deleted task of `ownerId` whose name matches case-insensitively. */
 export async function getTaskByOwnerAndName(em: EntityManager, ownerId: string, name: string): Promise<TaskRecord | null> {
   const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.owner_id = ? and lower(t.name) = lower(?)`, [ownerId, name]);
-  return row ? toRecord(row) : null;
-}
-
-export async function getTaskByWorkspaceId(em: EntityManager, workspaceId: string): Promise<TaskRecord | null> {
-  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.workspace_id = ?`, [workspaceId]);
   return row ? toRecord(row) : null;
 }
 

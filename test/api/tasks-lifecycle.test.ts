@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate, createUserWithToken } from '../helpers/fixtures';
-import { taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
-import { sql } from '../helpers/task-rows';
+import { taskWorld, seedTaskOf, type Person, type TaskWorld } from '../helpers/task-world';
+import { addBuild, sql } from '../helpers/task-rows';
 import { waitFor } from '../helpers/wait';
 
 let stack: TestStack;
@@ -129,6 +129,19 @@ describe('pause and resume (§3.9)', () => {
     // older SDKs post to the experimental prefix
     assert.equal((await post(world.owner, `/api/experimental/tasks/me/${task.id}/pause`)).status, 202);
     await until(world.alice, task.id, 'paused');
+  });
+});
+
+describe('tasks whose workflow is gone', () => {
+  test('a task written without a workflow is paused by one started from its records', async () => {
+    const task = await seedTaskOf(stack, world, world.alice);
+    await addBuild(stack, task, { transition: 'start', jobStatus: 'succeeded', agent: 'ready', app: { health: 'healthy' } });
+    assert.equal(await statusOf(world.alice, task.taskId), 'active');
+    const res = await post(world.alice, `/api/v2/tasks/me/${task.taskId}/pause`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.workspace_build.build_number, 2);
+    assert.equal(res.body.workspace_build.transition, 'stop');
+    await until(world.alice, task.taskId, 'paused');
   });
 });
 

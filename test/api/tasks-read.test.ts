@@ -138,6 +138,34 @@ describe('task path parameters (§3.1)', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  test('the document describes every task and workspace route with the Coder schemas', async () => {
+    const doc = await stack.api('GET', '/api/v2/openapi.json');
+    assert.equal(doc.status, 200);
+    const paths = doc.body.paths;
+    for (const [path, methods] of Object.entries({
+      '/tasks': ['get'],
+      '/tasks/{user}': ['post'],
+      '/tasks/{user}/{task}': ['get', 'delete'],
+      '/tasks/{user}/{task}/input': ['patch'],
+      '/tasks/{user}/{task}/send': ['post'],
+      '/tasks/{user}/{task}/logs': ['get'],
+      '/tasks/{user}/{task}/pause': ['post'],
+      '/tasks/{user}/{task}/resume': ['post'],
+      '/workspaces/{workspace}': ['get'],
+      '/workspaces/{workspace}/builds': ['get', 'post'],
+      '/workspacebuilds/{workspacebuild}': ['get'],
+      '/workspaces/{workspace}/external-agent/{agent}/credentials': ['get'],
+    })) {
+      for (const method of methods) assert.ok(paths[path]?.[method], `${method} ${path}`);
+    }
+    for (const schema of ['Task', 'TasksListResponse', 'CreateTaskRequest', 'TaskLogsResponse', 'WorkspaceBuild', 'Workspace']) {
+      assert.ok(doc.body.components.schemas[schema], schema);
+    }
+    assert.ok(doc.body.components.schemas.Task.properties.workspace_agent_health);
+  });
+});
+
 describe('GET /tasks/{user}/{task} (§3.4)', () => {
   test('the Task object: Coder field names, null uuids, omitted empties', async () => {
     const body = (await get(world.alice, 'me', a1.taskId)).body;
