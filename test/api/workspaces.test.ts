@@ -165,9 +165,13 @@ describe('GET /workspaces/{workspace}/external-agent/{agent}/credentials', () =>
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const wsId = created.body.workspace_id;
-    await waitFor(async () => (await getWs(world.alice, wsId)).body.latest_build?.resources?.[0]?.agents?.length === 1, {
-      what: 'external agent recorded',
-    });
+    await waitFor(
+      async () => {
+        const lb = (await getWs(world.alice, wsId)).body.latest_build;
+        return lb?.job.status === 'succeeded' && lb.resources[0]?.agents?.length === 1;
+      },
+      { what: 'external agent recorded' },
+    );
     const path = `/api/v2/workspaces/${wsId}/external-agent/main/credentials`;
     const res = await stack.api('GET', path, { token: world.alice.token });
     assert.equal(res.status, 200, JSON.stringify(res.body));
