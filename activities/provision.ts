@@ -124,31 +124,41 @@ export function createProvisionActivities(deps: ProvisionDeps) {
   };
 }
 
-/**
- * Whether a process-driver workspace found on this host should be running: it exists, is not
- * deleted, belongs to this host (or none yet), and its latest build is a start that has not failed.
- */
-export async function workspaceShouldRun(deps: ActivityDeps, hostId: string, workspaceId: string): Promise<boolean> {
-  const row = await sqlOne<{ ok: boolean }>(
-    forkEm(deps),
-    `select (not w.deleted and coalesce(w.host_id, ?) = ? and b.transition = 'start'
-             and b.job_status in ('pending', 'running', 'succeeded')) as ok
-       from workspaces w
-       join lateral (select transition, job_status from workspace_builds where workspace_id = w.id
-                      order by build_number desc limit 1) b on true
-      where w.id = ?`,
-    [hostId, hostId, workspaceId],
-  );
-  return row?.ok === true;
+interface HostWorkspaceRow {
+  should_run: boolean;
+  latest_build_id: string;
+  latest_job_status: string;
 }
 
-/** Worker start-up: stops workspace process groups on this host that should not run any more. */
+/**
+ * Worker start-up on this host: a workspace's process group is stopped if the workspace should
+ * not run (deleted, its latest build is not a live start, it belongs to another host), and started
+ * again if it should run but does not (after a reboot or the dev launcher's Ctrl-C) and its latest
+ * build is the one it last ran. A start build still in flight is left to its workflow. Returns the
+ * workspaces whose processes were stopped.
+ */
 export async function reapOrphanWorkspaces(deps: ActivityDeps & { provisioners: Provisioners }): Promise<string[]> {
   const { provisioners } = deps;
-  return provisioners.process.reapOrphans((id) =>
-    // a workspace id that is not even a uuid cannot be in the database: not ours to keep
-    /^[0-9a-f-]{36}$/i.test(id) ? workspaceShouldRun(deps, provisioners.hostId, id) : Promise.resolve(false),
-  );
+  const hostId = provisioners.hostId;
+  const { stopped } = await provisioners.process.reconcile(async ({ workspaceId, buildId, running }) => {
+    // a folder name that is not a uuid cannot be a workspace of this database
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workspaceId)) return { action: 'stop' };
+    const row = await sqlOne<HostWorkspaceRow>(
+      forkEm(deps),
+      `select (not w.deleted and coalesce(w.host_id, ?) = ? and b.transition = 'start'
+               and b.job_status in ('pending', 'running', 'succeeded')) as should_run,
+              b.id as latest_build_id, b.job_status as latest_job_status
+         from workspaces w
+         join lateral (select id, transition, job_status from workspace_builds where workspace_id = w.id
+                        order by build_number desc limit 1) b on true
+        where w.id = ?`,
+      [hostId, hostId, workspaceId],
+    );
+    if (!row?.should_run) return { action: 'stop' };
+    if (running || row.latest_build_id !== buildId || row.latest_job_status !== 'succeeded') return { action: 'keep' };
+    return { action: 'restart', ctx: await loadBuildContext(deps, buildId) };
+  });
+  return stopped;
 }
 
 export type ProvisionActivities = ReturnType<typeof createProvisionActivities>;

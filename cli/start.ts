@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startApiServer } from '../api/server';
 import { createTaskdWorker } from '../lib/worker-runtime';
+import { stopAllWorkspaces } from '../provisioner/process';
 import { migrate, openOrm } from '../db/orm';
 import { startPostgres } from '../devstack/postgres';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
@@ -105,6 +106,8 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
 
     const api = await startApiServer(config, log);
     stops.push({ name: 'API', stop: () => api.close() });
+    // stopped first, while the API still takes their log snapshots; the next start brings them back
+    stops.push({ name: 'workspaces', stop: () => stopAllWorkspaces({ dataDir: config.dataDir, log, stopGraceMs: config.worker.workspaceStopGraceMs }) });
 
     const apiUrl = `http://${config.http.host}:${config.http.port}`;
     process.stdout.write(

@@ -35,6 +35,8 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-3-5-haiku-latest'),
   TASKD_HOST_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore').optional(),
+  // how long stopping a process-driver workspace waits after SIGTERM (its agent uploads the log snapshot)
+  TASKD_WORKSPACE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   WORKER_HEALTH_PORT: port.optional(),
 });
 
@@ -81,6 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     notify: { webhookUrl: e.NOTIFY_WEBHOOK_URL, webhookSecret: e.NOTIFY_WEBHOOK_SECRET },
     llm: { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL },
-    worker: { hostId: e.TASKD_HOST_ID, healthPort: e.WORKER_HEALTH_PORT },
+    worker: { hostId: e.TASKD_HOST_ID, healthPort: e.WORKER_HEALTH_PORT, workspaceStopGraceMs: e.TASKD_WORKSPACE_STOP_GRACE_MS },
   };
 }

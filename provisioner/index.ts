@@ -21,10 +21,15 @@ export interface Provisioners {
   driver(name: WorkspaceDefinition['provisioner']): ProvisionerDriver;
 }
 
-export function createProvisioners(opts: { config: Config; log: Logger; hostId?: string; stopGraceMs?: number }): Provisioners {
+export function createProvisioners(opts: { config: Config; log: Logger; hostId?: string }): Provisioners {
   const hostId = opts.hostId ?? defaultHostId(opts.config);
   const drivers = {
-    process: createProcessDriver({ dataDir: opts.config.dataDir, hostId, log: opts.log, stopGraceMs: opts.stopGraceMs }),
+    process: createProcessDriver({
+      dataDir: opts.config.dataDir,
+      hostId,
+      log: opts.log,
+      stopGraceMs: opts.config.worker.workspaceStopGraceMs,
+    }),
     echo: createEchoDriver(),
     external: createExternalDriver(),
   } satisfies Record<WorkspaceDefinition['provisioner'], ProvisionerDriver>;

@@ -12,7 +12,8 @@ import { groupMembers, identify, leaderAlive, terminateGroup, type ProcessIdenti
 // it starts. Its folder <dataDir>/workspaces/<id> survives stop/start, so an AI agent's session
 // survives pause/resume; taskd's own files live in <folder>/.taskd. The run record there (pid,
 // start time, boot id, build) makes start idempotent across retries and worker restarts, and lets
-// a restarted worker find and reap groups that should no longer run.
+// a restarted worker find the groups that should no longer run (and stop them) and the workspaces
+// that should run but do not (after a reboot, or the dev launcher's Ctrl-C) and start them again.
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 const AGENT_MAIN = path.join(REPO_ROOT, 'agent', 'workspace-agent-main.ts');
@@ -37,13 +38,26 @@ export interface ProcessDriverOptions {
   stopGraceMs?: number;
 }
 
+/** What to do with a workspace found on this host when a worker starts. */
+export type ReconcileAction = { action: 'keep' } | { action: 'stop' } | { action: 'restart'; ctx: BuildContext };
+
+export interface RecordedWorkspace {
+  workspaceId: string;
+  /** the build whose agent the record belongs to */
+  buildId: string;
+  running: boolean;
+}
+
 export interface ProcessDriver extends ProvisionerDriver {
   readonly workspacesDir: string;
   workspaceDir(workspaceId: string): string;
-  /** Stops every workspace this host runs; for the dev launcher's Ctrl-C, not for worker shutdown. */
+  /**
+   * Stops every workspace this host runs, keeping their records so the next worker start brings
+   * them back; for the dev launcher's Ctrl-C (a worker that merely shuts down leaves them running).
+   */
   stopAllWorkspaces(): Promise<void>;
-  /** On worker start: stops groups whose workspace should not run (deleted, stopped, moved). */
-  reapOrphans(shouldRun: (workspaceId: string) => Promise<boolean>): Promise<string[]>;
+  /** On worker start: each recorded workspace is kept, stopped (it should not run) or restarted. */
+  reconcile(decide: (w: RecordedWorkspace) => Promise<ReconcileAction>): Promise<{ stopped: string[]; restarted: string[] }>;
 }
 
 export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
@@ -83,15 +97,18 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     fs.renameSync(tmp, file);
   }
 
-  async function stopLocked(workspaceId: string): Promise<void> {
+  async function stopLocked(workspaceId: string, keepRecord = false): Promise<void> {
     const record = readRecord(workspaceId);
     if (!record) return;
-    if (groupMembers(record).length > 0) {
-      log.info({ workspaceId, pid: record.pid }, 'stopping workspace');
-      const gone = await terminateGroup(record, graceMs);
-      if (!gone) throw new ProvisionerError(`workspace ${workspaceId}: processes survived SIGKILL`, true);
-    }
-    fs.rmSync(recordFile(workspaceId), { force: true });
+    await terminate(record);
+    if (!keepRecord) fs.rmSync(recordFile(workspaceId), { force: true });
+  }
+
+  async function terminate(record: RunRecord): Promise<void> {
+    if (groupMembers(record).length === 0) return;
+    log.info({ workspaceId: record.workspaceId, pid: record.pid }, 'stopping workspace');
+    const gone = await terminateGroup(record, graceMs);
+    if (!gone) throw new ProvisionerError(`workspace ${record.workspaceId}: processes survived SIGKILL`, true);
   }
 
   async function appsFor(ctx: BuildContext): Promise<ProvisionedApp[]> {
@@ -138,12 +155,14 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     const dir = workspaceDir(ctx.workspaceId);
     fs.mkdirSync(path.join(dir, '.taskd'), { recursive: true });
     const existing = readRecord(ctx.workspaceId);
-    if (existing && existing.buildId === ctx.buildId && leaderAlive(existing)) {
+    const sameBuild = existing !== null && existing.buildId === ctx.buildId;
+    if (sameBuild && leaderAlive(existing)) {
       return { apps: existing.apps, hostId: opts.hostId, agentLifecycle: 'created' };
     }
-    // an older build's agent (its token no longer works) or the remains of a crashed one
-    if (existing) await stopLocked(ctx.workspaceId);
-    const apps = await appsFor(ctx);
+    // an older build's agent (its token no longer works) or the remains of one that died
+    if (existing) await terminate(existing);
+    // the same build keeps its ports: they are recorded in its apps' URLs already
+    const apps = sameBuild ? existing.apps : await appsFor(ctx);
     const pid = spawnAgent(ctx, dir);
     writeRecord({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString() });
     log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, pid }, 'workspace started');
@@ -173,20 +192,27 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
         log.info({ workspaceId: ctx.workspaceId }, 'workspace deleted');
       }),
     async stopAllWorkspaces() {
-      await Promise.all(recordedWorkspaces().map((id) => serialize(id, () => stopLocked(id))));
+      await Promise.all(recordedWorkspaces().map((id) => serialize(id, () => stopLocked(id, true))));
     },
-    async reapOrphans(shouldRun) {
-      const reaped: string[] = [];
+    async reconcile(decide) {
+      const stopped: string[] = [];
+      const restarted: string[] = [];
       for (const id of recordedWorkspaces()) {
         const record = readRecord(id);
         if (!record) continue;
         const running = groupMembers(record).length > 0;
-        if (running && (await shouldRun(id))) continue;
-        await serialize(id, () => stopLocked(id));
-        if (running) reaped.push(id);
+        const decision = await decide({ workspaceId: id, buildId: record.buildId, running });
+        if (decision.action === 'stop') {
+          await serialize(id, () => stopLocked(id));
+          if (running) stopped.push(id);
+        } else if (decision.action === 'restart') {
+          await serialize(id, () => startLocked(decision.ctx));
+          restarted.push(id);
+        }
       }
-      if (reaped.length > 0) log.info({ workspaces: reaped }, 'stopped workspaces that should not run');
-      return reaped;
+      if (stopped.length > 0) log.info({ workspaces: stopped }, 'stopped workspaces that should not run');
+      if (restarted.length > 0) log.info({ workspaces: restarted }, 'restarted workspaces that should run');
+      return { stopped, restarted };
     },
   };
 }

@@ -191,12 +191,15 @@ export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
   });
 
   api.openapi(routes.logSnapshot, async (c) => {
-    // spec §4.1, in this order: task id, query, task (before the body), body
+    // spec §4.1, in this order: task id, query, task (before the body), body. An answer given with
+    // the body (partly) unread ends the connection, or a client reusing it would send into garbage.
+    c.header('Connection', 'close');
     const taskId = parseTaskParam(c.req.param('task'));
     checkSnapshotQuery(c.req.url);
     const task = await loadAgentTask(c.get('em'), c.get('agent'), taskId);
     const body = await readCappedBody(c.req.raw, SNAPSHOT_BODY_LIMIT).catch(() => null);
     if (body === null) throw new ApiError(400, 'Failed to decode request payload.');
+    c.header('Connection', undefined);
     await storeSnapshot(c.get('em'), task.id, decodeSnapshotBody(body)).catch((err: unknown) => {
       throw err instanceof ApiError || dependencyDown(err) ? err : new ApiError(500, 'Internal error storing snapshot.', (err as Error).message);
     });

@@ -54,7 +54,9 @@ describe('log-snapshot', () => {
     const t = await seedTask(stack.orm);
     const other = await seedTask(stack.orm);
     const huge = 'x'.repeat(200_000);
-    assert.equal((await upload(t, '00000000-0000-4000-8000-000000000000', '?format=agentapi', huge)).status, 404);
+    const unknown = await upload(t, '00000000-0000-4000-8000-000000000000', '?format=agentapi', huge);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers.get('connection'), 'close', 'the unread body ends the connection');
     assert.equal((await upload(t, other.taskId, '?format=agentapi', huge)).status, 404);
     await query(stack.orm, 'update tasks set deleted_at = now() where id = ?', [t.taskId]);
     assert.equal((await upload(t, t.taskId, '?format=agentapi', '{"messages":[]}')).status, 404);

@@ -142,24 +142,43 @@ test('delete stops the processes and removes the folder; deleting again is a no-
   await driver.delete(ctx(ws, 'delete'));
 });
 
-test('reapOrphans stops only the groups whose workspace should not run', async () => {
+test('reconcile on worker start stops what should not run and keeps the rest', async () => {
   const keep = uuid(5);
   const orphan = uuid(6);
   await driver.start(ctx(keep));
   await driver.start(ctx(orphan));
   const orphanGroup = record(orphan)!;
   const restarted = createProcessDriver({ dataDir, hostId: 'test-host', log, stopGraceMs: 3_000 });
-  const reaped = await restarted.reapOrphans(async (id) => id !== orphan);
-  assert.deepEqual(reaped, [orphan]);
+  const result = await restarted.reconcile(async (w) => ({ action: w.workspaceId === orphan ? 'stop' : 'keep' }));
+  assert.deepEqual(result, { stopped: [orphan], restarted: [] });
   assert.deepEqual(groupMembers(orphanGroup), []);
+  assert.equal(record(orphan), null);
   assert.ok(groupMembers(record(keep)!).length > 0);
 });
 
-test('stopAllWorkspaces leaves no workspace process running', async () => {
-  await driver.start(ctx(uuid(7)));
-  await driver.start(ctx(uuid(8)));
+test('stopAllWorkspaces stops every group but keeps the records, so a restart brings them back on the same ports', async () => {
+  const ws = [uuid(7), uuid(8)];
+  const builds = ws.map((id) => ctx(id));
+  const outcomes = [await driver.start(builds[0]!), await driver.start(builds[1]!)];
   await driver.stopAllWorkspaces();
-  for (const id of fs.readdirSync(driver.workspacesDir)) assert.deepEqual(agentsIn(driver.workspaceDir(id)), []);
+  for (const id of ws) {
+    assert.deepEqual(agentsIn(driver.workspaceDir(id)), []);
+    assert.notEqual(record(id), null);
+  }
+  const seen: { workspaceId: string; running: boolean }[] = [];
+  const result = await createProcessDriver({ dataDir, hostId: 'test-host', log }).reconcile(async (w) => {
+    const i = ws.indexOf(w.workspaceId);
+    if (i < 0) return { action: 'keep' };
+    seen.push({ workspaceId: w.workspaceId, running: w.running });
+    assert.equal(w.buildId, builds[i]!.buildId);
+    return { action: 'restart', ctx: builds[i]! };
+  });
+  assert.deepEqual(seen.sort((a, b) => a.workspaceId.localeCompare(b.workspaceId)), ws.map((id) => ({ workspaceId: id, running: false })));
+  assert.deepEqual(result.restarted.sort(), ws);
+  for (const [i, id] of ws.entries()) {
+    assert.equal(agentsIn(driver.workspaceDir(id)).length, 1);
+    assert.deepEqual(await driver.start(builds[i]!), outcomes[i], 'same apps and ports as before');
+  }
 });
 
 test('a group that ignores SIGTERM is killed after the grace period', async () => {

@@ -1,0 +1,113 @@
+// A task that really runs, through the HTTP task API: the process driver starts the workspace agent,
+// which starts the built-in AgentAPI agent of examples/builtin-agent-template.json.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { createAiTemplate, setupOwner } from '../helpers/fixtures';
+import { waitFor } from '../helpers/wait';
+
+let stack: TestStack;
+let token: string;
+let versionId: string;
+
+const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'builtin-agent-template.json'), 'utf8'));
+
+before(async () => {
+  stack = await startTestStack({ env: { TASKD_WORKSPACE_STOP_GRACE_MS: '8000' } });
+  const owner = await setupOwner(stack);
+  token = owner.token;
+  const workspace = { ...example.workspace, env: { ...example.workspace.env, TASKD_AGENT_THINK_MS: '20', TASKD_AGENT_SETTLE_MS: '100' } };
+  const { version } = await createAiTemplate(stack, token, owner.org.id, { name: 'builtin', workspace });
+  versionId = version.id;
+});
+after(async () => {
+  await stack?.close();
+});
+
+type Log = { id: number; type: 'input' | 'output'; content: string };
+
+const get = (p: string) => stack.api('GET', `/api/v2/tasks/me/${p}`, { token });
+const post = (p: string, body?: unknown) => stack.api('POST', `/api/v2/tasks/me/${p}`, { token, body });
+const status = async (id: string) => (await get(id)).body.status as string;
+const until = (id: string, want: string, timeoutMs = 15_000) =>
+  waitFor(async () => (await status(id)) === want, { what: `task ${want}`, timeoutMs });
+const logs = async (id: string) => {
+  const res = await get(`${id}/logs`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body as { logs: Log[]; snapshot?: boolean };
+};
+/**
+ * Waits until the agent has answered the input `text` in full (the built-in agent's replies end
+ * with a fixed question; a streaming reply is cut short) and the task reads idle.
+ */
+const replied = (id: string, text: string) =>
+  waitFor(
+    async () => {
+      const task = (await get(id)).body;
+      if (task.current_state?.state !== 'idle') return null;
+      const l = (await logs(id)).logs;
+      const at = l.findIndex((e) => e.type === 'input' && e.content === text);
+      const reply = l[at + 1];
+      return at >= 0 && reply?.type === 'output' && reply.content.endsWith('What would you like next?') ? l : null;
+    },
+    { what: `a reply to "${text}"`, timeoutMs: 15_000 },
+  );
+
+function processesIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) found.push(Number(entry));
+    } catch {
+      // exited or not ours
+    }
+  }
+  return found;
+}
+
+test('create → active, prompt and reply in the logs; send; pause keeps logs; resume keeps the conversation; delete cleans up', async () => {
+  const created = await stack.api('POST', '/api/v2/tasks/me', {
+    token,
+    body: { template_version_id: versionId, input: 'Write a haiku about durable workflows' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id: string = created.body.id;
+  const dir = path.join(stack.config.dataDir, 'workspaces', created.body.workspace_id);
+
+  await until(id, 'active');
+  let l = await replied(id, 'Write a haiku about durable workflows');
+  assert.equal(l[0]!.type, 'output', 'the agent greets first');
+  assert.ok(processesIn(dir).length >= 2, 'the agent and its app run in the workspace folder');
+
+  const sent = await post(`${id}/send`, { input: 'Now make it rhyme' });
+  assert.equal(sent.status, 204, JSON.stringify(sent.body));
+  l = await replied(id, 'Now make it rhyme');
+
+  const paused = await post(`${id}/pause`);
+  assert.equal(paused.status, 202, JSON.stringify(paused.body));
+  await until(id, 'paused');
+  assert.deepEqual(processesIn(dir), [], 'no process left after pause');
+  const whilePaused = await logs(id);
+  assert.equal(whilePaused.snapshot, true);
+  assert.deepEqual(
+    whilePaused.logs.map((e) => [e.type, e.content]),
+    l.map((e) => [e.type, e.content]),
+    'the whole conversation is readable while paused',
+  );
+
+  const resumed = await post(`${id}/resume`);
+  assert.equal(resumed.status, 202, JSON.stringify(resumed.body));
+  await until(id, 'active');
+  const afterResume = (await logs(id)).logs;
+  assert.equal(afterResume.filter((e) => e.type === 'input' && e.content === 'Write a haiku about durable workflows').length, 1, 'the prompt is not sent again');
+  assert.deepEqual(afterResume.slice(0, l.length).map((e) => e.content), l.map((e) => e.content), 'the earlier conversation is intact');
+
+  const deleted = await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token });
+  assert.equal(deleted.status, 202);
+  await waitFor(() => !fs.existsSync(dir), { what: 'workspace folder removed', timeoutMs: 15_000 });
+  assert.deepEqual(processesIn(dir), []);
+  assert.equal((await get(id)).status, 404);
+});
