@@ -45,6 +45,7 @@ export interface RecordedWorkspace {
   workspaceId: string;
   /** the build whose agent the record belongs to */
   buildId: string;
+  /** its agent is alive */
   running: boolean;
 }
 
@@ -200,11 +201,13 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
       for (const id of recordedWorkspaces()) {
         const record = readRecord(id);
         if (!record) continue;
-        const running = groupMembers(record).length > 0;
+        // a dead agent with live apps is not running: a restart replaces the remains
+        const running = leaderAlive(record);
         const decision = await decide({ workspaceId: id, buildId: record.buildId, running });
         if (decision.action === 'stop') {
+          const hadProcesses = groupMembers(record).length > 0;
           await serialize(id, () => stopLocked(id));
-          if (running) stopped.push(id);
+          if (hadProcesses) stopped.push(id);
         } else if (decision.action === 'restart') {
           await serialize(id, () => startLocked(decision.ctx));
           restarted.push(id);

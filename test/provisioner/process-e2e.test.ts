@@ -7,6 +7,8 @@ import path from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
+import { createProcessDriver } from '../../provisioner/process';
+import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
 
 let stack: TestStack;
 let token: string;
@@ -110,4 +112,43 @@ test('create → active, prompt and reply in the logs; send; pause keeps logs; r
   await waitFor(() => !fs.existsSync(dir), { what: 'workspace folder removed', timeoutMs: 15_000 });
   assert.deepEqual(processesIn(dir), []);
   assert.equal((await get(id)).status, 404);
+});
+
+test('a restarted worker brings back a workspace whose processes died and stops one it does not know', async () => {
+  const created = await stack.api('POST', '/api/v2/tasks/me', { token, body: { template_version_id: versionId, input: 'Survive a crash' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id: string = created.body.id;
+  const dir = path.join(stack.config.dataDir, 'workspaces', created.body.workspace_id);
+  await until(id, 'active');
+  await replied(id, 'Survive a crash');
+
+  // a workspace folder the database has never heard of, with a live agent in it
+  const stranger = '00000000-0000-4000-8000-00000000beef';
+  const driver = createProcessDriver({ dataDir: stack.config.dataDir, hostId: stack.config.worker.hostId!, log: stack.log });
+  await driver.start({
+    workspaceId: stranger,
+    workspaceName: 'stranger',
+    ownerName: 'nobody',
+    taskId: null,
+    buildId: '00000000-0000-4000-8000-00000000cafe',
+    buildNumber: 1,
+    transition: 'start',
+    definition: workspaceDefinitionSchema.parse({ provisioner: 'process', apps: [] }),
+    agent: { id: '00000000-0000-4000-8000-00000000f00d', name: 'main', token: 'x' },
+    accessUrl: 'http://127.0.0.1:1',
+  });
+  await waitFor(() => processesIn(driver.workspaceDir(stranger)).length > 0, { what: 'stranger running' });
+
+  const startWorker = await stack.stopWorker();
+  // the host "crashes": every process of the task's workspace dies at once
+  for (const pid of processesIn(dir)) process.kill(pid, 'SIGKILL');
+  await waitFor(() => processesIn(dir).length === 0, { what: 'workspace processes gone' });
+  await startWorker();
+
+  await waitFor(() => processesIn(driver.workspaceDir(stranger)).length === 0, { what: 'stranger stopped' });
+  await waitFor(() => processesIn(dir).length >= 2, { what: 'workspace restarted' });
+  const l = await replied(id, 'Survive a crash');
+  assert.equal(l.filter((e) => e.type === 'input').length, 1, 'the restarted agent did not resend the prompt');
+  assert.equal((await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token })).status, 202);
+  await waitFor(() => !fs.existsSync(dir), { what: 'workspace folder removed', timeoutMs: 15_000 });
 });

@@ -181,6 +181,30 @@ test('stopAllWorkspaces stops every group but keeps the records, so a restart br
   }
 });
 
+test('an agent that died is restarted by reconcile, not kept', async () => {
+  const ws = uuid(9);
+  const build = ctx(ws);
+  await driver.start(build);
+  const dead = record(ws)!;
+  process.kill(dead.pid, 'SIGKILL');
+  await waitGone(dead);
+  let seen: boolean | undefined;
+  const result = await driver.reconcile(async (w) => {
+    if (w.workspaceId !== ws) return { action: 'keep' };
+    seen = w.running;
+    return { action: 'restart', ctx: build };
+  });
+  assert.equal(seen, false);
+  assert.deepEqual(result.restarted, [ws]);
+  assert.deepEqual(agentsIn(driver.workspaceDir(ws)), [record(ws)!.pid]);
+  assert.notEqual(record(ws)!.pid, dead.pid);
+});
+
+async function waitGone(id: Record): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (groupMembers(id).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 test('a group that ignores SIGTERM is killed after the grace period', async () => {
   const child = spawn('/bin/sh', ['-c', 'trap "" TERM; sleep 30 & wait'], { detached: true, stdio: 'ignore' });
   child.unref();
