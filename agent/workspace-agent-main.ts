@@ -48,22 +48,26 @@ export async function runAgentCli(argv: readonly string[] = process.argv.slice(2
   const log = createLogger(env.LOG_LEVEL ?? 'info', 'workspace-agent');
   const agent = startWorkspaceAgent({ ...options, log, baseEnv: env });
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let signalled = false;
+    let failedToStart = false;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (signalled) {
         log.warn({ signal }, 'second signal: exiting now');
         resolve(1);
         return;
       }
-      stopping = true;
+      signalled = true;
       log.info({ signal }, 'stopping');
-      agent.shutdown().then(() => resolve(0), () => resolve(1));
+      void agent.shutdown();
     };
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, stop);
     agent.started.catch(() => {
       // the server refused this agent (bad token, superseded build): nothing to run
-      if (!stopping) agent.shutdown().then(() => resolve(1), () => resolve(1));
+      failedToStart = true;
+      void agent.shutdown();
     });
+    // also when the server ends it: the workspace was stopped while this agent ran elsewhere
+    void agent.stopped.then(() => resolve(failedToStart ? 1 : 0));
   });
 }
 

@@ -35,11 +35,15 @@ export interface WorkspaceAgent {
   /** settles once the apps were started and ready/start_error reported (or shutdown began first) */
   readonly started: Promise<void>;
   readonly manifest: Manifest | null;
+  /** settles once the agent has shut down, whoever asked (a signal, or the server refusing it) */
+  readonly stopped: Promise<void>;
   shutdown(): Promise<void>;
 }
 
 // how long after spawning an app exiting counts as "failed to start"
 const EARLY_EXIT_WINDOW_MS = 300;
+// how often an agent with nothing to report checks that its build is still the workspace's latest
+const CHECK_IN_MS = 10_000;
 
 export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent {
   const log = opts.log;
@@ -49,13 +53,12 @@ export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent
   const apps: AppProcess[] = [];
   const checkers: HealthChecker[] = [];
   let watcher: AiAppWatcher | null = null;
-  const queue = new ReportQueue({
-    log,
-    onUnauthorized: () => {
-      log.error('the agent token was refused: this workspace build is over; shutting down');
-      void agent.shutdown();
-    },
-  });
+  let checkIn: NodeJS.Timeout | undefined;
+  const superseded = () => {
+    log.error('the agent token was refused: this workspace build is over; shutting down');
+    void agent.shutdown();
+  };
+  const queue = new ReportQueue({ log, onUnauthorized: superseded });
 
   const lifecycle = (state: LifecycleState, reason?: string) => {
     const changedAt = new Date().toISOString();
@@ -154,6 +157,12 @@ export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent
       lifecycle('ready');
     }
     watch(m);
+    // an agent running elsewhere (external driver) learns this way that its workspace was stopped
+    checkIn = setInterval(() => {
+      client.getManifest().catch((err: unknown) => {
+        if (err instanceof TaskdCallError && err.status === 401) superseded();
+      });
+    }, CHECK_IN_MS);
   }
 
   async function snapshotMessages(): Promise<AgentMessage[]> {
@@ -165,6 +174,7 @@ export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent
 
   async function shutdown(): Promise<void> {
     const budget = opts.shutdownReportMs ?? 6_000;
+    clearInterval(checkIn);
     for (const c of checkers) c.stop();
     if (manifest) lifecycle('shutting_down');
     await watcher?.stop();
@@ -187,14 +197,19 @@ export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent
     throw err;
   });
 
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const agent: WorkspaceAgent = {
     started,
+    stopped,
     get manifest() {
       return manifest;
     },
     shutdown() {
       // a start still under way gets a moment to finish spawning, so no app is left behind
-      shuttingDown ??= Promise.race([started.catch(() => undefined), new Promise((r) => setTimeout(r, 1_000))]).then(shutdown);
+      shuttingDown ??= Promise.race([started.catch(() => undefined), new Promise((r) => setTimeout(r, 1_000))])
+        .then(shutdown)
+        .finally(markStopped);
       return shuttingDown;
     },
   };

@@ -43,6 +43,7 @@ export async function recordAppStatus(
   const invalid = validateAppStatusReport(report);
   if (invalid) throw new ApiError(400, invalid.message, undefined, invalid.validations);
   const state = report.state as AppStatusState;
+  const message = sanitizeStatusMessage(report.message);
   const [app] = await em.execute<{ id: string }[]>(
     'select id from workspace_apps where agent_id = ? and slug = ?',
     [agent.agentId, report.app_slug],
@@ -62,7 +63,7 @@ export async function recordAppStatus(
       `insert into workspace_app_statuses (id, workspace_id, agent_id, app_id, state, message, uri, created_at)
        values (?, ?, ?, ?, ?, ?, ?, clock_timestamp())
        returning id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at`,
-      [randomUUID(), agent.workspaceId, agent.agentId, app.id, state, sanitizeStatusMessage(report.message), report.uri || null],
+      [randomUUID(), agent.workspaceId, agent.agentId, app.id, state, message, report.uri || null],
       'all',
     );
     return { row: row!, previous: previous?.state ?? null };
@@ -75,7 +76,7 @@ export async function recordAppStatus(
     id: stored.row.id,
     appId: app.id,
     state,
-    message: sanitizeStatusMessage(report.message),
+    message,
     uri: report.uri || null,
     createdAt: stored.row.created_at,
   };

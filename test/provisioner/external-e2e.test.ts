@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -44,9 +45,17 @@ after(async () => {
   await stack?.close();
 });
 
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
 const getTask = async (id: string) => (await stack.api('GET', `/api/v2/tasks/me/${id}`, { token })).body;
 
-test('the build succeeds without an agent; `taskd agent` with the credentials runs it elsewhere', async () => {
+test('the build succeeds without an agent; `taskd agent` with the credentials runs it elsewhere until the task is paused', async () => {
   const created = await stack.api('POST', '/api/v2/tasks/me', { token, body: { template_version_id: versionId, input: 'Hello from afar' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const id: string = created.body.id;
@@ -82,14 +91,18 @@ test('the build succeeds without an agent; `taskd agent` with the credentials ru
     assert.equal(logs[1]!.type, 'input');
     assert.equal(logs[1]!.content, 'Hello from afar');
 
-    process.kill(-agent.pid!, 'SIGTERM');
+    // pausing ends the build the agent belongs to: it notices at its next check-in and stops
+    assert.equal((await stack.api('POST', `/api/v2/tasks/me/${id}/pause`, { token })).status, 202);
+    await waitFor(async () => (await getTask(id)).status === 'paused', { what: 'task paused' });
     assert.equal(await exited, 0, stderr);
-    assert.equal((await getTask(id)).workspace_agent_lifecycle, 'off');
-    const [snapshot] = await stack.orm.em
-      .fork()
-      .getConnection()
-      .execute<{ n: number }[]>(`select jsonb_array_length(log_snapshot->'data'->'messages') as n from task_snapshots where task_id = ?`, [id]);
-    assert.equal(snapshot?.n, 3, 'the agent uploaded its snapshot on the way out');
+    assert.equal(await portOpen(appPort), false, 'the agent stopped its apps');
+    const paused = await stack.api('GET', `/api/v2/tasks/me/${id}/logs`, { token });
+    assert.equal(paused.body.snapshot, true);
+    assert.deepEqual(
+      paused.body.logs.map((e: { content: string }) => e.content),
+      logs.map((e) => e.content),
+      'the conversation the agent forwarded is readable while paused',
+    );
   } finally {
     try {
       process.kill(-agent.pid!, 'SIGKILL');
