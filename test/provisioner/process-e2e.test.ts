@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
-import { createProcessDriver } from '../../provisioner/process';
+import { createProcessDriver, stopAllWorkspaces } from '../../provisioner/process';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
 
 let stack: TestStack;
@@ -25,6 +25,8 @@ before(async () => {
   versionId = version.id;
 });
 after(async () => {
+  // workspaces outlive their worker by design: a failed test must not leave them running
+  if (stack) await stopAllWorkspaces({ dataDir: stack.config.dataDir, log: stack.log, stopGraceMs: 2_000 });
   await stack?.close();
 });
 
