@@ -1,4 +1,6 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { TaskRecordsState } from '../activities/types';
 
 // Everything the API, the worker and operators share about task workflows. Workflow-safe imports only.
 
@@ -8,6 +10,14 @@ export const SEARCH_ATTRIBUTES = {
   TaskStatus: 'Keyword',
   OwnerName: 'Keyword',
   TemplateName: 'Keyword',
+} as const;
+
+/** Typed keys of SEARCH_ATTRIBUTES, for start options (typedSearchAttributes) and upserts. */
+export const TASK_SEARCH_KEYS = {
+  taskId: defineSearchAttributeKey('TaskId', SearchAttributeType.KEYWORD),
+  taskStatus: defineSearchAttributeKey('TaskStatus', SearchAttributeType.KEYWORD),
+  ownerName: defineSearchAttributeKey('OwnerName', SearchAttributeType.KEYWORD),
+  templateName: defineSearchAttributeKey('TemplateName', SearchAttributeType.KEYWORD),
 } as const;
 
 /** One entity workflow per task; every caller derives the id through this helper. */
@@ -44,12 +54,20 @@ export interface TaskWorkflowInput {
   idempotencyKey: string | null;
   /** carried across continue-as-new; absent on the first run */
   carried?: TaskWorkflowCarriedState;
+  /** continue-as-new once the history is longer than this (default 2000; tests set it low) */
+  historyLimit?: number;
 }
 
 /** What a continued-as-new run needs to pick up where the previous run stopped. */
 export interface TaskWorkflowCarriedState {
   latestBuildNumber: number;
   lastWorkingAt: string | null;
+  /** the records as the previous run knew them: a continued run starts without a database read */
+  records: TaskRecordsState;
+  /** last app-status state reported, for the auto-pause activity bump rule */
+  lastAppState: string | null;
+  /** the previous run still had to wait for the agent / app of its latest start build */
+  settling: boolean;
 }
 
 export interface CreateTaskResult {

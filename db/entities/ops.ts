@@ -36,8 +36,10 @@ export const NotificationMessage = defineEntity({
     lastError: p.text().nullable(),
     createdAt: p.datetime(),
     sentAt: p.datetime().nullable(),
+    // when the delivery loop may try again (backoff after a failed webhook call)
+    nextAttemptAt: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['status', 'createdAt'] }],
+  indexes: [{ properties: ['status', 'createdAt'] }, { properties: ['status', 'nextAttemptAt'] }],
 });
 export type INotificationMessage = InferEntity<typeof NotificationMessage>;
 

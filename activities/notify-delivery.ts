@@ -1,0 +1,138 @@
+import { createHmac } from 'node:crypto';
+import { NOTIFICATION_TEMPLATES, type NotificationTemplate } from '../domain/app-status';
+import { inTransaction, sql, sqlOne } from './db';
+import type { ActivityDeps } from './deps';
+
+// Sends outbox rows to the configured webhook (and always to the log). One row per transaction:
+// the row is locked (FOR UPDATE SKIP LOCKED, so several workers never send the same row at once),
+// sent, and marked sent or rescheduled in that same transaction. A crash between the receiver's
+// 2xx and the commit re-sends the row later with the same X-Taskd-Message-Id, which is what the
+// receiver dedupes on: each message id takes effect at most once.
+
+export const SIGNATURE_HEADER = 'X-Taskd-Signature';
+export const MESSAGE_ID_HEADER = 'X-Taskd-Message-Id';
+
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  firstRetryMs: number;
+  maxRetryMs: number;
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  maxAttempts: 10,
+  firstRetryMs: 1_000,
+  maxRetryMs: 5 * 60_000,
+  requestTimeoutMs: 10_000,
+};
+
+/** `sha256=<hex HMAC-SHA256 of the exact body bytes>`: what receivers recompute to trust a call. */
+export function signBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Delay before attempt `attempts + 1`: doubling from firstRetryMs, capped at maxRetryMs. */
+export function retryDelayMs(attempts: number, policy: DeliveryPolicy): number {
+  return Math.min(policy.firstRetryMs * 2 ** Math.max(0, attempts - 1), policy.maxRetryMs);
+}
+
+interface OutboxRow {
+  id: string;
+  template_id: string;
+  user_id: string;
+  labels: Record<string, string>;
+  dedupe_key: string;
+  attempts: number;
+  created_at: Date | string;
+  username: string | null;
+}
+
+const TEMPLATES_BY_ID = new Map<string, NotificationTemplate>(
+  Object.values(NOTIFICATION_TEMPLATES).map((t) => [t.id, t]),
+);
+
+/** The JSON a webhook receives: the rendered title/body/actions plus the raw labels. */
+export function renderNotification(row: OutboxRow, baseUrl: string) {
+  const template = TEMPLATES_BY_ID.get(row.template_id);
+  const username = row.username ?? '';
+  return {
+    id: row.id,
+    template_id: row.template_id,
+    template: template?.name ?? 'Unknown',
+    group: template?.group ?? '',
+    user_id: row.user_id,
+    username,
+    title: template?.title(row.labels) ?? '',
+    body: template?.body(row.labels) ?? '',
+    actions: template?.actions({ baseUrl, username, labels: row.labels }) ?? [],
+    labels: row.labels,
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+type Attempt = { ok: true } | { ok: false; error: string };
+
+async function postWebhook(url: string, secret: string | undefined, id: string, body: string, timeoutMs: number): Promise<Attempt> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'taskd-notifications',
+    [MESSAGE_ID_HEADER]: id,
+  };
+  if (secret) headers[SIGNATURE_HEADER] = signBody(body, secret);
+  try {
+    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok ? { ok: true } : { ok: false, error: `webhook answered HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message || String(err) };
+  }
+}
+
+/** Delivers one due row; false when nothing is due. */
+export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAULT_DELIVERY_POLICY): Promise<boolean> {
+  const { webhookUrl, webhookSecret } = deps.config.notify;
+  return inTransaction(deps, async (tx) => {
+    const row = await sqlOne<OutboxRow>(
+      tx,
+      `select n.id, n.template_id, n.user_id, n.labels, n.dedupe_key, n.attempts, n.created_at, u.username
+         from notification_messages n left join users u on u.id = n.user_id
+        where n.status = 'pending' and n.next_attempt_at <= now()
+        order by n.next_attempt_at, n.created_at
+        limit 1
+        for update of n skip locked`,
+    );
+    if (!row) return false;
+    const payload = renderNotification(row, deps.config.http.accessUrl);
+    const attempts = row.attempts + 1;
+    const log = deps.log.child({ notificationId: row.id, template: payload.template, userId: row.user_id, attempt: attempts });
+    const result: Attempt = webhookUrl
+      ? await postWebhook(webhookUrl, webhookSecret, row.id, JSON.stringify(payload), policy.requestTimeoutMs)
+      : { ok: true };
+    if (result.ok) {
+      await sql(tx, `update notification_messages set status = 'sent', attempts = ?, sent_at = now(), last_error = null where id = ?`, [
+        attempts,
+        row.id,
+      ]);
+      log.info({ title: payload.title, labels: row.labels, via: webhookUrl ? 'webhook' : 'log' }, 'notification sent');
+      return true;
+    }
+    if (attempts >= policy.maxAttempts) {
+      await sql(tx, `update notification_messages set status = 'failed', attempts = ?, last_error = ? where id = ?`, [
+        attempts,
+        result.error,
+        row.id,
+      ]);
+      log.error({ title: payload.title, err: result.error }, 'notification delivery gave up');
+      return true;
+    }
+    const delayMs = retryDelayMs(attempts, policy);
+    await sql(
+      tx,
+      `update notification_messages set attempts = ?, last_error = ?, next_attempt_at = now() + (? * interval '1 millisecond')
+        where id = ?`,
+      [attempts, result.error, delayMs, row.id],
+    );
+    log.warn({ title: payload.title, err: result.error, retryInMs: delayMs }, 'notification delivery failed; will retry');
+    return true;
+  });
+}

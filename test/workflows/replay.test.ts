@@ -1,0 +1,118 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { waitFor } from '../helpers/wait';
+import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate } from '../../workflows/contracts';
+import { createTask, handleOf, operate, readTask, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
+
+// Recorded histories of real task lifecycles are replayed against the current workflow code: a
+// change that would make a running task's workflow non-deterministic fails here, not in production.
+// Re-record (after an intended, patched() change) with:
+//   TASKD_RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts
+
+const HISTORIES = path.join(__dirname, 'histories');
+const recording = process.env.TASKD_RECORD_HISTORIES === '1';
+
+async function save(stack: TestStack, name: string, taskId: string, runId?: string): Promise<void> {
+  const handle = stack.temporal.workflow.getHandle(`task-${taskId}`, runId);
+  const history = await handle.fetchHistory();
+  fs.mkdirSync(HISTORIES, { recursive: true });
+  fs.writeFileSync(path.join(HISTORIES, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+}
+
+describe('task workflow replay', () => {
+  it('replays every recorded history without non-determinism', { skip: recording }, async () => {
+    const files = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort() : [];
+    assert.ok(files.length >= 4, `expected recorded histories in ${HISTORIES}`);
+    const histories = files.map((f) => ({
+      workflowId: f.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8'))),
+    }));
+    const bundle = process.env.TASKD_TEST_WORKFLOW_BUNDLE;
+    const source = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(source, histories)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    assert.equal(replayed, files.length);
+    assert.deepEqual(failures, []);
+  });
+
+  it('records lifecycle histories', { skip: !recording }, async () => {
+    const stack = await startTestStack();
+    try {
+      const seed = await seedOwner(stack);
+      const req = { initiatorId: seed.userId, requestId: 'recorded' };
+
+      // create → active → reports → pause → resume → delete
+      const version = await seedVersion(stack, seed);
+      const full = taskInput(seed, version, { name: 'recorded-lifecycle' });
+      await createTask(stack, full);
+      const task = await waitForStatus(stack, full.taskId, 'active');
+      const report = { agentId: task.workspace_agent_id!, buildNumber: 1 };
+      await handleOf(stack, full.taskId).signal(agentReportSignal, { kind: 'app_status', ...report, appId: task.workspace_app_id!, state: 'working' });
+      await handleOf(stack, full.taskId).signal(agentReportSignal, { kind: 'lifecycle', ...report, state: 'ready' });
+      await operate(stack, full.taskId, pauseTaskUpdate, req);
+      await waitForStatus(stack, full.taskId, 'paused');
+      await operate(stack, full.taskId, resumeTaskUpdate, req);
+      await waitForStatus(stack, full.taskId, 'active');
+      await operate(stack, full.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, full.taskId).result();
+      await save(stack, 'lifecycle-create-pause-resume-delete', full.taskId);
+
+      // the agent never reports: start_timeout after agent_ready_s
+      const silent = await seedVersion(stack, seed, { echo: { agent_lifecycle: 'none' }, timeouts: { agent_ready_s: 1 } });
+      const timeout = taskInput(seed, silent, { name: 'recorded-agent-timeout' });
+      await createTask(stack, timeout);
+      await waitForStatus(stack, timeout.taskId, 'error');
+      await operate(stack, timeout.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, timeout.taskId).result();
+      await save(stack, 'agent-start-timeout', timeout.taskId);
+
+      // idle → auto-pause, then a failing resume
+      const idle = await seedVersion(stack, seed, { auto_pause: { idle_timeout_s: 1 }, echo: { fail: ['start'] } });
+      const paused = taskInput(seed, idle, { name: 'recorded-auto-pause' });
+      await createTask(stack, paused);
+      await waitForStatus(stack, paused.taskId, 'error');
+      const idleOk = await seedVersion(stack, seed, { auto_pause: { idle_timeout_s: 1 } });
+      const autoPaused = taskInput(seed, idleOk, { name: 'recorded-auto-pause-ok' });
+      await createTask(stack, autoPaused);
+      await waitForStatus(stack, autoPaused.taskId, 'paused', 15_000);
+      await operate(stack, autoPaused.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, autoPaused.taskId).result();
+      await operate(stack, paused.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, paused.taskId).result();
+      await save(stack, 'auto-pause', autoPaused.taskId);
+      await save(stack, 'failed-start', paused.taskId);
+
+      // a run that continues as new
+      const long = taskInput(seed, version, { name: 'recorded-continue-as-new', historyLimit: 30 });
+      await createTask(stack, long);
+      await waitForStatus(stack, long.taskId, 'active');
+      const firstRun = (await handleOf(stack, long.taskId).describe()).runId;
+      for (let i = 0; i < 2; i++) {
+        await operate(stack, long.taskId, pauseTaskUpdate, req);
+        await waitForStatus(stack, long.taskId, 'paused');
+        await operate(stack, long.taskId, resumeTaskUpdate, req);
+        await waitForStatus(stack, long.taskId, 'active');
+      }
+      await waitFor(async () => (await handleOf(stack, long.taskId).describe()).runId !== firstRun, { what: 'continue-as-new' });
+      await save(stack, 'continue-as-new-first-run', long.taskId, firstRun);
+      assert.ok(await readTask(stack, long.taskId));
+
+      // the name is taken (by the live task above): the create update fails and the workflow ends
+      const taken = taskInput(seed, version, { name: long.name });
+      await createTask(stack, taken).catch(() => undefined);
+      await handleOf(stack, taken.taskId).result();
+      await save(stack, 'name-taken', taken.taskId);
+    } finally {
+      await stack.close();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+// Unit tests of the workflow's pure rules (no Temporal, no database):
+//   node --import tsx --test test/workflows/task-state.test.ts
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import type { BuildSnapshot, TaskRecordsState } from '../../activities/types';
+import { retryDelayMs, signBody, DEFAULT_DELIVERY_POLICY } from '../../activities/notify-delivery';
+import { TaskFailure } from '../../workflows/contracts';
+import {
+  applyAppState,
+  applyReport,
+  newMemory,
+  rejectOperation,
+  setLatestBuild,
+  statusOf,
+  type TaskMemory,
+} from '../../workflows/task-state';
+import type { JobStatus } from '../../domain/task-status';
+
+function memory(build: Partial<BuildSnapshot> = {}, rest: Partial<TaskRecordsState> = {}): TaskMemory {
+  return newMemory({
+    created: { taskId: 't', workspaceId: 'w', buildId: 'b1' },
+    deleted: false,
+    latestBuild: { buildId: 'b1', buildNumber: 1, transition: 'start', jobStatus: 'succeeded', reason: 'initiator', ...build },
+    hostId: null,
+    settings: { agentReadyS: 300, appHealthyS: 300, idleTimeoutS: null },
+    agentId: 'agent-1',
+    appId: 'app-1',
+    agentLifecycle: 'ready',
+    appHealth: 'healthy',
+    ...rest,
+  });
+}
+
+describe('rejectOperation (spec §3.5, §3.9, §10)', () => {
+  const inFlight: JobStatus[] = ['pending', 'running'];
+
+  it('refuses every operation while a build job is pending or running', () => {
+    for (const jobStatus of inFlight) {
+      for (const transition of ['start', 'stop', 'delete'] as const) {
+        const m = memory({ transition, jobStatus });
+        assert.equal(rejectOperation(m, 'pause')?.type, TaskFailure.buildActive);
+        assert.equal(rejectOperation(m, 'delete')?.type, TaskFailure.buildActive);
+      }
+    }
+  });
+
+  it('refuses resume only when the workspace is running (start succeeded)', () => {
+    assert.equal(rejectOperation(memory(), 'resume')?.type, TaskFailure.workspaceRunning);
+    for (const [transition, jobStatus] of [['stop', 'succeeded'], ['start', 'failed'], ['stop', 'failed'], ['start', 'canceled']] as const) {
+      assert.equal(rejectOperation(memory({ transition, jobStatus }), 'resume'), null, `${transition}/${jobStatus}`);
+    }
+  });
+
+  it('lets pause through on a stopped workspace (pause is not idempotent-checked)', () => {
+    assert.equal(rejectOperation(memory({ transition: 'stop', jobStatus: 'succeeded' }), 'pause'), null);
+  });
+
+  it('answers TaskDeleted once a delete was accepted, before any other rule', () => {
+    const m = memory({ transition: 'delete', jobStatus: 'running' });
+    m.deleteAccepted = true;
+    for (const op of ['pause', 'resume', 'delete'] as const) assert.equal(rejectOperation(m, op)?.type, TaskFailure.taskDeleted);
+  });
+});
+
+describe('status and agent reports', () => {
+  it('a new build clears the previous agent/app: a queued stop reads unknown, a queued start pending', () => {
+    const m = memory();
+    setLatestBuild(m, { buildId: 'b2', buildNumber: 2, transition: 'stop', jobStatus: 'pending', reason: 'task_manual_pause' });
+    assert.equal(statusOf(m), 'unknown');
+    setLatestBuild(m, { buildId: 'b3', buildNumber: 3, transition: 'start', jobStatus: 'pending', reason: 'task_resume' });
+    assert.equal(statusOf(m), 'pending');
+    m.records.latestBuild.jobStatus = 'running';
+    assert.equal(statusOf(m), 'initializing');
+  });
+
+  it('reports about an older build are ignored', () => {
+    const m = memory({ buildNumber: 3 }, { agentLifecycle: 'starting' });
+    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 2, state: 'ready' });
+    assert.equal(m.records.agentLifecycle, 'starting');
+    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 3, state: 'ready' });
+    assert.equal(m.records.agentLifecycle, 'ready');
+  });
+
+  it('a database read taken before a processed report does not undo it', () => {
+    const m = memory({ jobStatus: 'running' }, { agentId: null, appId: null, agentLifecycle: null, appHealth: null });
+    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 1, state: 'ready' });
+    applyReport(m, { kind: 'app_health', agentId: 'agent-1', buildNumber: 1, healths: { 'app-1': 'healthy' } });
+    m.records.latestBuild.jobStatus = 'succeeded';
+    applyAppState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'created', appHealth: 'initializing' }, true);
+    assert.equal(statusOf(m), 'active');
+    // without overlay (a timeout's authoritative write) the read wins
+    applyAppState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'start_timeout', appHealth: 'unhealthy' }, false);
+    assert.equal(statusOf(m), 'error');
+  });
+
+  it('working, and leaving working, count as activity; idle after idle does not (§4.2)', () => {
+    const m = memory();
+    const status = (state: string) => applyReport(m, { kind: 'app_status', agentId: 'agent-1', buildNumber: 1, appId: 'app-1', state }).bumped;
+    assert.equal(status('idle'), false);
+    assert.equal(status('working'), true);
+    assert.equal(status('working'), true);
+    assert.equal(status('complete'), true);
+    assert.equal(status('idle'), false);
+    assert.equal(status('bogus'), false);
+  });
+});
+
+describe('webhook delivery helpers', () => {
+  it('signs the exact body with HMAC-SHA256, hex, prefixed sha256=', () => {
+    const body = '{"id":"1","title":"Task \'x\' is paused"}';
+    assert.equal(signBody(body, 'k'), `sha256=${createHmac('sha256', 'k').update(body).digest('hex')}`);
+    assert.notEqual(signBody(body + ' ', 'k'), signBody(body, 'k'));
+  });
+
+  it('backs off by doubling up to the cap', () => {
+    const p = { ...DEFAULT_DELIVERY_POLICY, firstRetryMs: 1_000, maxRetryMs: 5_000 };
+    assert.deepEqual([1, 2, 3, 4, 5].map((a) => retryDelayMs(a, p)), [1_000, 2_000, 4_000, 5_000, 5_000]);
+  });
+});

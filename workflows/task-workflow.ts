@@ -1,0 +1,146 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  makeContinueAsNewFunc,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  agentReportSignal,
+  BuildReason,
+  createTaskUpdate,
+  deleteTaskUpdate,
+  pauseTaskUpdate,
+  resumeTaskUpdate,
+  TASK_SEARCH_KEYS,
+  taskViewQuery,
+  type BuildRequest,
+  type TaskWorkflowInput,
+} from './contracts';
+import { records } from './task-activities';
+import { asBusinessFailure } from './failures';
+import { TaskRun } from './task-run';
+import { buildInFlight, newMemory, type TaskOperation } from './task-state';
+import type { AppStatusState } from '../domain/task-status';
+
+// One long-lived entity workflow per task (id: taskWorkflowId(taskId)). It serialises every change
+// of the task: create, pause, resume and delete arrive as updates whose validators apply the state
+// machine synchronously, whose handlers durably write the new build and answer at once, and whose
+// builds the main loop then carries to their end. Agent reports arrive as signals.
+
+/** History length past which a run continues as new (the server also suggests it on its own). */
+const HISTORY_LIMIT = 2_000;
+
+const OPERATIONS = {
+  pause: { transition: 'stop', reason: BuildReason.manualPause, notify: { kind: 'paused', pauseReason: 'manual' } },
+  resume: { transition: 'start', reason: BuildReason.resume, notify: { kind: 'resumed' } },
+  delete: { transition: 'delete', reason: BuildReason.deleteViaTasksApi, notify: null },
+} as const;
+
+function checkRequest(req: BuildRequest | undefined): void {
+  if (!req || typeof req.initiatorId !== 'string' || req.initiatorId === '') {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'initiatorId is required', nonRetryable: true });
+  }
+}
+
+export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
+  const run = new TaskRun(input);
+  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > historyLimit;
+  };
+
+  // Every handler is registered before the first await: update-with-start delivers the create
+  // update in the very first workflow task.
+  setHandler(createTaskUpdate, async () => {
+    await condition(() => run.loaded);
+    if (run.createFailure) throw run.createFailure;
+    return run.mem().records.created;
+  });
+  const operate = (op: TaskOperation) => async (req: BuildRequest) => {
+    if (!run.loaded) await condition(() => run.loaded);
+    const o = OPERATIONS[op];
+    return run.requestBuild({ op, transition: o.transition, reason: o.reason, notify: o.notify, initiatorId: req.initiatorId, requestId: req.requestId });
+  };
+  const validate = (op: TaskOperation) => (req: BuildRequest) => {
+    checkRequest(req);
+    run.assertAllowed(op);
+  };
+  setHandler(pauseTaskUpdate, operate('pause'), { validator: validate('pause'), description: 'Stop the workspace (reason task_manual_pause)' });
+  setHandler(resumeTaskUpdate, operate('resume'), { validator: validate('resume'), description: 'Start the workspace (reason task_resume)' });
+  setHandler(deleteTaskUpdate, operate('delete'), { validator: validate('delete'), description: 'Delete the workspace and the task' });
+  setHandler(agentReportSignal, (report) => run.onReport(report));
+  setHandler(taskViewQuery, () => ({
+    phase: run.phase,
+    latestBuildNumber: run.memory?.records.latestBuild.buildNumber ?? 0,
+    buildActive: run.reserving || (run.memory !== null && buildInFlight(run.memory.records.latestBuild)),
+  }));
+
+  if (input.carried) {
+    const memory = newMemory(input.carried.records);
+    memory.lastWorkingAtMs = input.carried.lastWorkingAt === null ? null : Date.parse(input.carried.lastWorkingAt);
+    memory.lastAppState = input.carried.lastAppState as AppStatusState | null;
+    run.needsSettle = input.carried.settling;
+    run.adopt(memory);
+  } else {
+    nameTheRun(input);
+    try {
+      run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
+    } catch (err) {
+      run.createFailure = asBusinessFailure(err);
+    }
+  }
+
+  while (!run.finished()) {
+    if (run.reserving) {
+      // an update is writing its build; the loop picks it up from the queue once it is written
+      await condition(() => !run.reserving);
+      continue;
+    }
+    const next = run.queue.shift();
+    if (next) {
+      await run.runBuild(next);
+      continue;
+    }
+    if (run.needsSettle) {
+      await run.settle();
+      continue;
+    }
+    if (shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      if (run.queue.length === 0 && !run.reserving) {
+        await makeContinueAsNewFunc<typeof taskWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes })({
+          ...input,
+          carried: run.carried(),
+        });
+      }
+      continue;
+    }
+    const wake = () => run.queue.length > 0 || run.needsSettle || run.reserving || shouldContinueAsNew();
+    const delay = run.autoPauseDelayMs();
+    if (delay === null) {
+      await condition(wake);
+    } else if (delay > 0 && (await condition(wake, delay))) {
+      continue;
+    } else if (run.autoPauseDelayMs() === 0) {
+      // reports that pushed the deadline back arrive without waking the loop; re-checked here
+      await run.autoPause();
+    }
+  }
+  await condition(allHandlersFinished);
+  run.publish();
+}
+
+/** Search attributes that identify the task, when the starter did not set them already. */
+function nameTheRun(input: TaskWorkflowInput): void {
+  const current = workflowInfo().typedSearchAttributes;
+  const missing = [
+    { key: TASK_SEARCH_KEYS.taskId, value: input.taskId },
+    { key: TASK_SEARCH_KEYS.ownerName, value: input.ownerName },
+    { key: TASK_SEARCH_KEYS.templateName, value: input.templateName },
+  ].filter((p) => current.get(p.key) === undefined);
+  if (missing.length > 0) upsertSearchAttributes(missing);
+}
