@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import type { AppDeps, AppEnv } from './context';
 import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './errors';
 import { toValidations } from '../domain/workspace-definition';
+import { nulValidations, rejectNulInUrl } from './middleware/no-nul';
 import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 
@@ -52,6 +53,8 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
+  app.use('/api/*', rejectNulInUrl);
+
   registerHealthRoutes(app, deps);
 
   const api = createApiRouter(deps);
@@ -71,6 +74,8 @@ function createApiRouter(deps: AppDeps) {
         const validations = toValidations(result.error as unknown as ZodError);
         return c.json({ message: 'Validation failed.', validations }, 400);
       }
+      const nul = nulValidations(result.data);
+      if (nul.length > 0) return c.json({ message: 'Validation failed.', validations: nul }, 400);
     },
   });
   registerApiRoutes(api, deps);

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentActor } from '../context';
 import { ApiError, dependencyDown, notFound } from '../errors';
 import { parseUuid } from '../../domain/ids';
+import { replaceNul } from '../middleware/no-nul';
 
 // What an agent uploads about its task: the log snapshot of spec §4.1 (checks in the stated order,
 // the task before the body, so an agent cannot make the server read 64 KiB for nothing) and, beyond
@@ -108,7 +109,8 @@ export function decodeSnapshotBody(body: Buffer): SnapshotMessage[] {
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw decodeFailed();
     if (typeof content !== 'string' || typeof role !== 'string') throw decodeFailed();
     if (typeof time !== 'string' || !RFC3339.test(time)) throw decodeFailed();
-    return { id, content, role, time };
+    // jsonb cannot hold NUL (22P05)
+    return { id, content: replaceNul(content), role: replaceNul(role), time };
   });
 }
 

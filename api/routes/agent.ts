@@ -4,6 +4,7 @@ import type { ApiApp } from '../app';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, dependencyDown } from '../errors';
 import { requireAgent } from '../middleware/agent-auth';
+import { replaceNul } from '../middleware/no-nul';
 import { recordAppStatus } from '../agent/app-status';
 import { loadManifest, manifestSchema } from '../agent/manifest';
 import { storeAppHealth, storeLifecycle } from '../agent/reports';
@@ -73,7 +74,7 @@ const appStatusResponse = z.object({
 });
 const messagesBody = z.object({
   messages: z
-    .array(z.object({ id: z.number().int().min(0), role: z.enum(['user', 'agent']), content: z.string(), time: rfc3339 }))
+    .array(z.object({ id: z.number().int().min(0), role: z.enum(['user', 'agent']), content: z.string().transform(replaceNul), time: rfc3339 }))
     .max(1000),
 });
 

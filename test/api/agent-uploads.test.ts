@@ -97,6 +97,14 @@ describe('log-snapshot', () => {
     assert.equal(rows.length, 1);
     assert.deepEqual(rows[0]!.log_snapshot, { format: 'agentapi', data: { messages: [msg(2, 'agent', 'done')] } });
   });
+
+  test('a NUL character in a message is stored as U+FFFD, not a 500 (found by test/fuzz)', async () => {
+    const t = await seedTask(stack.orm);
+    const res = await upload(t, t.taskId, '?format=agentapi', JSON.stringify({ messages: [msg(0, 'agent', 'a\u0000b')] }));
+    assert.equal(res.status, 204, JSON.stringify(res.body));
+    const rows = await query<{ log_snapshot: any }>(stack.orm, 'select log_snapshot from task_snapshots where task_id = ?', [t.taskId]);
+    assert.equal(rows[0]!.log_snapshot.data.messages[0].content, 'a\uFFFDb');
+  });
 });
 
 describe('messages (beyond Coder)', () => {
@@ -128,5 +136,11 @@ describe('messages (beyond Coder)', () => {
     assert.equal((await post(t, t.taskId, [msg(0, 'system', 'x')])).status, 400);
     assert.equal((await post(t, other.taskId, [msg(0, 'agent', 'x')])).status, 404);
     assert.equal((await post(t, 'nope', [msg(0, 'agent', 'x')])).status, 400);
+  });
+
+  test('a NUL character in a message is stored as U+FFFD, not a 500 (found by test/fuzz)', async () => {
+    const t = await seedTask(stack.orm);
+    assert.equal((await post(t, t.taskId, [msg(0, 'agent', 'a\u0000b')])).status, 204);
+    assert.deepEqual(await stored(t), [{ message_id: 0, role: 'agent', content: 'a\uFFFDb' }]);
   });
 });

@@ -178,6 +178,18 @@ describe('POST /tasks/{user} (§3.3)', () => {
     assert.deepEqual(res.body, TV_NOT_FOUND);
   });
 
+  test('a NUL character in the input or display name is 400 at once (found by test/fuzz: it hung the create)', async () => {
+    for (const [field, body] of [
+      ['input', withVersion({ input: 'a\u0000b' })],
+      ['display_name', withVersion({ input: 'x', display_name: 'a\u0000b' })],
+    ] as const) {
+      const res = await create(world.alice, body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.deepEqual(res.body.validations, [{ field, detail: 'must not contain NUL characters' }]);
+    }
+    assert.equal((await create(world.alice, withVersion({ input: 'x' }), { user: 'me%00' })).status, 400);
+  });
+
   test('the route answers under /api/experimental too', async () => {
     const res = await create(world.alice, withVersion({ input: 'experimental' }), { prefix: '/api/experimental' });
     assert.equal(res.status, 201);
