@@ -81,6 +81,15 @@ describe('task workflow lifecycle (echo provisioner)', () => {
     assert.equal(await searchAttribute(stack, input.taskId, 'taskId'), input.taskId);
     assert.equal(await searchAttribute(stack, input.taskId, 'ownerName'), seed.username);
     assert.equal(await searchAttribute(stack, input.taskId, 'templateName'), seed.templateName);
+    // what an operator types into the Temporal UI
+    const query = `TaskStatus = "active" AND TaskId = "${input.taskId}" AND OwnerName = "${seed.username}"`;
+    await waitFor(
+      async () => {
+        for await (const w of stack.temporal.workflow.list({ query })) return w.workflowId === `task-${input.taskId}`;
+        return false;
+      },
+      { what: 'the task found by a visibility query' },
+    );
   });
 
   it('pause → paused, resume → active, delete → soft-deleted and the workflow completes', async () => {
