@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Orm } from '../db/orm';
+import type { TaskEvents } from '../lib/task-events';
 
 /** The authenticated caller of a user endpoint. */
 export interface Actor {
@@ -26,6 +27,8 @@ export interface AppDeps {
   orm: Orm;
   temporal: Client;
   log: Logger;
+  /** live task changes (the watch endpoints answer 503 without them) */
+  events?: TaskEvents;
 }
 
 export interface AppEnv {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
 import { migrate, openOrm } from '../db/orm';
+import { TaskEvents } from '../lib/task-events';
 import { createApp } from './app';
 
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
@@ -19,7 +20,10 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
     namespace: config.temporal.namespace,
     log,
   });
-  const app = createApp({ config, orm, temporal: client, log });
+  // one LISTEN connection per API process feeds every watch stream (lib/task-events.ts)
+  const events = new TaskEvents({ databaseUrl: config.database.url, log });
+  await events.start();
+  const app = createApp({ config, orm, temporal: client, log, events });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
@@ -28,6 +32,8 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   log.info({ url: `http://${config.http.host}:${config.http.port}` }, 'API listening');
   return {
     async close() {
+      // ends the open watch streams first: the server cannot close while they are connected
+      await events.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await orm.close();

@@ -9,6 +9,7 @@ import { registerTaskRoutes } from './tasks';
 import { registerTemplateRoutes } from './templates';
 import { registerTemplateVersionRoutes } from './template-versions';
 import { registerUserRoutes } from './users';
+import { registerWatchRoutes } from './watch';
 import { registerWorkspaceRoutes } from './workspaces';
 
 // Each resource registers its routes here, under both /api/v2 and /api/experimental.
@@ -22,6 +23,7 @@ export function registerApiRoutes(api: ApiApp, deps: AppDeps): void {
   registerOrganizationRoutes(api, deps);
   registerTemplateRoutes(api, deps);
   registerTemplateVersionRoutes(api, deps);
+  registerWatchRoutes(api, deps);
   registerTaskRoutes(api, deps);
   registerWorkspaceRoutes(api, deps);
 }

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { connectTemporal } from '../../lib/temporal';
 import { createTaskdWorker } from '../../lib/worker-runtime';
 import { migrate, openOrm, type Orm } from '../../db/orm';
+import { TaskEvents } from '../../lib/task-events';
 import { freePort } from '../../devstack/free-port';
 
 export interface ApiResponse<T = any> {
@@ -107,7 +108,9 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   };
   if (opts.worker !== false) await startWorker();
 
-  const app = createApp({ config, orm, temporal: client, log });
+  const events = new TaskEvents({ databaseUrl, log });
+  await events.start();
+  const app = createApp({ config, orm, temporal: client, log, events });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -148,6 +151,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
       return startWorker;
     },
     async close() {
+      await events.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (workerStop) await workerStop();
       await connection.close();

@@ -1,0 +1,60 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
+import { requireUser } from '../middleware/auth';
+import { SESSION_SECURITY, errorResponses } from '../dto/common';
+import { resolveTaskPath } from '../tasks/params';
+import { resolveTaskSearch } from '../tasks/search';
+import { taskParams } from '../tasks/schemas';
+import { requireEvents } from '../watch/sse-session';
+import { watchTask } from '../watch/task-watch';
+import { watchTaskList } from '../watch/list-watch';
+
+// Beyond Coder: live task updates as Server-Sent Events (api/watch/). Authorization is exactly that
+// of the matching read endpoints, checked before the stream opens, so refusals are ordinary JSON
+// errors (404 for what the caller may not see).
+
+const eventStream = (description: string) => ({
+  description,
+  content: { 'text/event-stream': { schema: z.string() } },
+});
+
+export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks/watch',
+      tags: ['Tasks'],
+      summary: 'Stream the task list (same q and visibility as GET /tasks): event "tasks" on connect and on change',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: {
+        query: z.object({ q: z.string().optional().openapi({ description: 'Search query, e.g. owner:"me" status:"active"' }) }),
+      },
+      responses: { 200: eventStream('Server-Sent Events'), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const events = requireEvents(deps);
+      const search = await resolveTaskSearch(c, c.req.valid('query').q ?? '');
+      return watchTaskList(c, deps, events, search);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks/{user}/{task}/watch',
+      tags: ['Tasks'],
+      summary: 'Stream one task: events "task" (on connect and on change), "logs" (new entries), "deleted"',
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: { params: taskParams },
+      responses: { 200: eventStream('Server-Sent Events'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const events = requireEvents(deps);
+      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      return watchTask(c, deps, events, task);
+    },
+  );
+}

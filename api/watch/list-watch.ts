@@ -1,0 +1,56 @@
+import type { Context } from 'hono';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError } from '../errors';
+import { visibleTaskScope, type TaskScope } from '../authz';
+import { taskJson } from '../dto/task';
+import { actorOf } from '../tasks/params';
+import { orInternal } from '../tasks/internal';
+import type { TaskSearch } from '../tasks/search';
+import { listTasks } from '../../db/queries/tasks';
+import type { TaskChange, TaskEvents, TaskInterest } from '../../lib/task-events';
+import { streamWatch } from './sse-session';
+
+// GET /tasks/watch?q=…: the list GET /tasks would answer, as Server-Sent Events.
+//   event: tasks    {tasks, count}, on connect and whenever the list's JSON changes
+//   event: problem  a Coder error body; 4xx ends the stream
+// The subscription follows the caller's visibility (own tasks plus administered organizations, or
+// everything for a site owner) narrowed by the owner/organization filters of q; a status filter
+// cannot narrow it, since a change of status is exactly what moves a task in or out of the list.
+// Conversation-only changes never alter a Task object, so they do not trigger a re-read.
+
+function interestFor(scope: TaskScope, search: TaskSearch): TaskInterest {
+  if (search.ownerId !== undefined) return { ownerIds: [search.ownerId], organizationIds: [] };
+  if (scope.all) return search.organizationId ? { ownerIds: [], organizationIds: [search.organizationId] } : { all: true };
+  return { ownerIds: [scope.userId], organizationIds: scope.adminOrgIds };
+}
+
+function relevantTo(search: TaskSearch) {
+  return (change: TaskChange): boolean =>
+    [...change.kinds].some((k) => k !== 'log') &&
+    (search.ownerId === undefined || change.ownerId === search.ownerId) &&
+    (search.organizationId === undefined || change.organizationId === search.organizationId);
+}
+
+export async function watchTaskList(c: Context<AppEnv>, deps: AppDeps, events: TaskEvents, search: TaskSearch): Promise<Response> {
+  const scope = await visibleTaskScope(c.get('em'), actorOf(c));
+  let lastJson = '';
+  return streamWatch(c, deps, events, {
+    interest: interestFor(scope, search),
+    relevant: relevantTo(search),
+    async refresh(session) {
+      const em = c.get('em');
+      // re-derived each time: a revoked admin role stops showing that organization's tasks
+      const current = await visibleTaskScope(em, actorOf(c));
+      const records = await orInternal('Internal error fetching tasks.', () => listTasks(em, { scope: current, ...search }));
+      // as GET /tasks: a task without a workspace fails the whole list (spec §3.2)
+      if (records.some((t) => t.workspaceId === null)) {
+        throw new ApiError(500, 'Internal error converting tasks.', 'task has no workspace ID');
+      }
+      const tasks = records.map(taskJson);
+      const json = JSON.stringify({ tasks, count: tasks.length });
+      if (json === lastJson) return;
+      lastJson = json;
+      await session.send('tasks', JSON.parse(json));
+    },
+  });
+}
