@@ -10,6 +10,7 @@ import { toValidations } from '../domain/workspace-definition';
 import { nulValidations, rejectNulInUrl } from './middleware/no-nul';
 import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
+import { registerWebRoutes } from './routes/web';
 
 export type ApiApp = OpenAPIHono<AppEnv>;
 
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', rejectNulInUrl);
 
   registerHealthRoutes(app, deps);
+  registerWebRoutes(app);
 
   const api = createApiRouter(deps);
   app.route('/api/v2', api);

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Context } from 'hono';
+import type { ApiApp } from '../app';
+import { sessionTokenFrom } from '../middleware/auth';
+import { User } from '../../db/entities';
+import { verifyApiKey } from '../../lib/api-keys';
+
+// The dashboard (web/): plain ES modules and CSS committed as source, so nothing has to be built.
+// `/` is the page; `/web/<name>.<ext>` its assets, from one flat folder whose names are checked
+// against a pattern, so no request can reach a file outside it. Every response carries a strict
+// Content-Security-Policy: scripts, styles and connections only from this origin, no inline code,
+// no framing. `/web/session` tells the page whether its cookie is signed in and whether the first
+// user exists, always with 200: probing /users/me or /users/first would answer 401/404, which browsers
+// log as console errors on every visit of a signed-out page.
+
+const WEB_DIR = path.resolve(__dirname, '..', '..', 'web');
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+};
+
+const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg)$/;
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function securityHeaders(c: Context): void {
+  c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
+async function sendFile(c: Context, name: string): Promise<Response> {
+  let body: Buffer;
+  try {
+    body = await fs.readFile(path.join(WEB_DIR, name));
+  } catch {
+    return c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404);
+  }
+  securityHeaders(c);
+  // revalidated on every load, so a new checkout is picked up without stale module graphs
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+  c.header('ETag', etag);
+  c.header('Cache-Control', 'no-cache');
+  if (c.req.header('If-None-Match') === etag) return c.body(null, 304);
+  c.header('Content-Type', CONTENT_TYPES[path.extname(name).slice(1)] ?? 'application/octet-stream');
+  return c.body(new Uint8Array(body), 200);
+}
+
+export function registerWebRoutes(app: ApiApp): void {
+  app.get('/', (c) => sendFile(c, 'index.html'));
+  app.get('/web/session', async (c) => {
+    const em = c.get('em');
+    const token = sessionTokenFrom(c);
+    const signedIn = token ? (await verifyApiKey(em, token)).ok : false;
+    const firstUserCreated = signedIn || (await em.count(User, {})) > 0;
+    securityHeaders(c);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ signed_in: signedIn, first_user_created: firstUserCreated }, 200);
+  });
+  app.get('/web/:name', (c) => {
+    const name = c.req.param('name');
+    if (!ASSET_NAME.test(name)) return c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404);
+    return sendFile(c, name);
+  });
+}

@@ -1,0 +1,241 @@
+// The dashboard end to end (issue 8): headless Chromium against the real stack, with the process
+// provisioner running the built-in agent from examples/. One user journey, step by step: set up the
+// first user, sign in, create a task, watch it become active and answer, talk to it, pause, resume,
+// delete — all without reloading the page — and no console errors along the way. Screenshots of the
+// main pages are written to docs/screenshots/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { launchBrowser, type TestBrowser } from '../helpers/browser';
+import { waitFor } from '../helpers/wait';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+const OWNER = { username: 'octo', email: 'octo@example.com', password: 'correct-horse-9', name: 'Octo Cat' };
+const PROMPT = 'Write a haiku about durable workflows';
+const FOLLOW_UP = 'Please summarise: retries retries and more retries';
+const LIVE = Number(process.env.E2E_LIVE_MS ?? 30_000);
+
+let stack: TestStack;
+let browser: TestBrowser;
+let page: Page;
+let taskPath = '';
+
+async function shot(name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+const badge = (label: string) => page.locator('.task-status .badge', { hasText: label });
+
+// page.evaluate callbacks run in the browser; the test's tsconfig has no DOM types, hence `any`.
+/** Set once after sign-in: a reload would lose it, so finding it later proves updates came live. */
+async function markPage(): Promise<void> {
+  await page.evaluate(() => ((globalThis as any).__live = 1));
+}
+async function assertNotReloaded(): Promise<void> {
+  assert.equal(await page.evaluate(() => (globalThis as any).__live), 1, 'the page was reloaded');
+}
+
+async function noHorizontalScroll(): Promise<void> {
+  const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+}
+
+before(async () => {
+  stack = await startTestStack();
+  browser = await launchBrowser();
+  page = browser.page;
+});
+
+after(async () => {
+  // a task left behind by a failed step still has a process tree: delete it through the API
+  if (taskPath && stack) {
+    const login = await stack.api('POST', '/api/v2/users/login', { body: { email: OWNER.email, password: OWNER.password } });
+    const token = login.body?.session_token;
+    if (token && (await stack.api('DELETE', `/api/v2${taskPath}`, { token })).status === 202) {
+      await waitFor(async () => (await stack.api('GET', `/api/v2${taskPath}`, { token })).status === 404, { timeoutMs: 15_000 }).catch(() => {});
+    }
+  }
+  // the last state of the page, for whoever debugs a failure
+  await page?.screenshot({ path: path.join(os.tmpdir(), 'taskd-e2e-last.png'), fullPage: true }).catch(() => {});
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('dashboard', () => {
+  test('is served at / with a strict Content-Security-Policy', async () => {
+    const res = await page.goto(`${stack.baseUrl}/`);
+    assert.equal(res?.status(), 200);
+    const headers = res!.headers();
+    assert.match(headers['content-type'], /^text\/html/);
+    assert.match(headers['content-security-policy'], /default-src 'none'/);
+    assert.match(headers['content-security-policy'], /script-src 'self'(;|$)/);
+    const js = await page.request.get(`${stack.baseUrl}/web/app.js`);
+    assert.match(js.headers()['content-type'], /^text\/javascript/);
+    assert.equal((await page.request.get(`${stack.baseUrl}/web/..%2Fpackage.json`)).status(), 404);
+  });
+
+  test('a fresh server asks for the first user, who is then signed in', async () => {
+    await heading('Welcome to taskd').waitFor();
+    await page.getByLabel('Username').fill(OWNER.username);
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Full name (optional)').fill(OWNER.name);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await heading('Tasks').waitFor();
+    await page.getByText(`Signed in as ${OWNER.username}`).waitFor();
+  });
+
+  test('signing out and in again goes through the login page', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading('Sign in to taskd').waitFor();
+    await shot('login');
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.password);
+    // keyboard only: Enter in the password field submits
+    await page.getByLabel('Password').press('Enter');
+    await heading('Tasks').waitFor();
+    await markPage();
+    await page.getByText('No tasks yet.').waitFor();
+  });
+
+  test('creates a task with the built-in agent and watches it become active without reloading', async () => {
+    // an administrator adds the example template (the CLI would do the same through the API)
+    const login = await stack.api('POST', '/api/v2/users/login', { body: { email: OWNER.email, password: OWNER.password } });
+    const token = login.body.session_token;
+    const me = await stack.api('GET', '/api/v2/users/me', { token });
+    const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'builtin-agent-template.json'), 'utf8'));
+    const created = await stack.api('POST', `/api/v2/organizations/${me.body.organization_ids[0]}/templates`, { token, body: example });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+
+    await page.getByRole('link', { name: 'New task' }).click();
+    await heading('New task').waitFor();
+    // each page moves keyboard focus to its heading
+    assert.equal(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent), 'New task');
+    await page.getByLabel('Template').selectOption({ label: 'Built-in agent' });
+    await page.getByLabel('Prompt').fill(PROMPT);
+    await page.getByLabel('Name (optional)').fill('haiku-bot');
+    await page.getByRole('button', { name: 'Create task' }).click();
+
+    // the heading is the display name (made from the prompt); the name is shown beside it
+    await page.locator('.task-meta', { hasText: 'haiku-bot' }).waitFor();
+    await heading(/haiku/i).waitFor();
+    taskPath = new URL(page.url()).hash.replace(/^#/, '');
+    assert.match(taskPath, /^\/tasks\/octo\/[0-9a-f-]{36}$/);
+    // while it starts, the phase is shown (the built-in agent takes seconds to boot)
+    const starting = page.locator('.banner-starting');
+    await starting.waitFor({ timeout: LIVE });
+    assert.match(await starting.innerText(), /Starting: (Workspace is|Agent is|App is|Initializing)/);
+    await badge('Active').waitFor({ timeout: LIVE });
+    await assertNotReloaded();
+  });
+
+  test('shows the conversation: the prompt and the reply, newest at the bottom', async () => {
+    await page.locator('.message-input', { hasText: PROMPT }).waitFor({ timeout: LIVE });
+    const reply = page.locator('.message-output', { hasText: "I'm a scripted demo agent" });
+    await reply.waitFor({ timeout: LIVE });
+    // Markdown rendered as elements: the quote of the prompt and the bold summary label
+    assert.equal(await page.locator('.message-output blockquote', { hasText: PROMPT }).count(), 1);
+    assert.ok((await page.locator('.message-output strong', { hasText: 'Summary:' }).count()) >= 1);
+    const order = await page.locator('.messages > li').evaluateAll((els) => els.map((e) => e.className));
+    assert.match(order.at(-1) ?? '', /message-output/);
+    await page.getByRole('button', { name: 'Send' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
+    await shot('task-active');
+    await assertNotReloaded();
+  });
+
+  test('sends input and sees the answer', async () => {
+    const box = page.getByLabel('Message to the agent');
+    await box.fill(FOLLOW_UP);
+    // from the keyboard: Ctrl+Enter in the message box sends
+    await box.press('Control+Enter');
+    await page.locator('.message-input', { hasText: FOLLOW_UP }).waitFor({ timeout: LIVE });
+    const answer = page.locator('.message-output', { hasText: 'Most repeated word' });
+    await answer.waitFor({ timeout: LIVE });
+    assert.match(await answer.innerText(), /retries/);
+    assert.equal(await box.inputValue(), '');
+    await assertNotReloaded();
+  });
+
+  test('the list shows the task live, with status, state, template and age', async () => {
+    await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+    await heading('Tasks').waitFor();
+    const row = page.locator('table.tasks tbody tr', { hasText: 'haiku-bot' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Active/);
+    assert.match(await row.innerText(), /Built-in agent/);
+    assert.match(await row.innerText(), /ago|just now/);
+    // search by name narrows the list in place
+    await page.getByLabel('Search by name').fill('no-such-task');
+    await page.getByText('No task matches these filters.').waitFor();
+    await page.getByLabel('Search by name').fill('haiku');
+    await row.waitFor();
+    await shot('tasks');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await noHorizontalScroll();
+    await shot('tasks-narrow');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await row.getByRole('link').click();
+    await page.locator('.task-meta', { hasText: 'haiku-bot' }).waitFor();
+    await assertNotReloaded();
+  });
+
+  test('pause: the paused banner and the saved conversation', async () => {
+    await page.getByRole('button', { name: 'Pause' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await badge('Paused').waitFor({ timeout: LIVE });
+    await page.locator('.banner-paused', { hasText: 'Paused.' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Saved conversation' }).waitFor();
+    await page.locator('.message-output', { hasText: 'Most repeated word' }).waitFor();
+    await page.locator('.message-input', { hasText: PROMPT }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Pause' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Resume' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
+    await shot('task-paused');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await noHorizontalScroll();
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await assertNotReloaded();
+  });
+
+  test('resume: active again with the conversation kept', async () => {
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await badge('Active').waitFor({ timeout: LIVE });
+    await page.locator('.message-output', { hasText: 'Most repeated word' }).waitFor();
+    assert.equal(await page.locator('.banner-paused').count(), 0);
+    await assertNotReloaded();
+  });
+
+  test('delete: confirmed, then gone from the list', async () => {
+    await page.getByRole('button', { name: 'Delete' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete task' }).click();
+    await heading('Tasks').waitFor();
+    await page.getByText('Task haiku-bot was deleted.').waitFor();
+    await page.getByText('No tasks yet.').waitFor({ timeout: LIVE });
+    taskPath = '';
+    await assertNotReloaded();
+  });
+
+  test('renders Markdown without ever turning message text into markup', async () => {
+    const result = await page.evaluate(async () => {
+      const md = await import('/web/markdown.js' as string);
+      const box = (globalThis as any).document.createElement('div');
+      box.append(md.renderMarkdown('<img src=x onerror="alert(1)"> **bold** and `<b>code</b>`\n\n- one\n- two\n\n```\n<script>alert(2)</script>\n```'));
+      return { elements: [...box.querySelectorAll('*')].map((e: any) => String(e.tagName).toLowerCase()), text: String(box.textContent) };
+    });
+    assert.deepEqual(result.elements, ['p', 'strong', 'code', 'ul', 'li', 'li', 'pre', 'code']);
+    assert.match(result.text ?? '', /<img src=x onerror="alert\(1\)">/);
+    assert.match(result.text ?? '', /<script>alert\(2\)<\/script>/);
+  });
+
+  test('no console errors along the way', () => {
+    assert.deepEqual(browser.problems, []);
+  });
+});
