@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineInfo, machineMarkdown, type MachineInfo } from './machine';
+import { ROOT } from './stack';
+
+// The end of every benchmark command: the raw figures as JSON in bench/results/<name>.json (the
+// latest run; bench/RESULTS.md quotes them), and a Markdown summary on stdout.
+
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string): void {
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ name, command, machine, figures }, null, 2)}\n`);
+  process.stdout.write(`\n## ${name}\n\n${machineMarkdown(machine)}\n- command: \`${command}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`);
+}
+
+/** Options of a benchmark command, `--name value`: integers where the default is a number. */
+export function cliOptions<T extends Record<string, number | string>>(defaults: T): T {
+  const { values } = parseArgs({
+    options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])),
+    strict: true,
+  });
+  const out: Record<string, number | string> = { ...defaults };
+  for (const k of Object.keys(defaults)) {
+    const raw = values[k];
+    if (raw === undefined) continue;
+    if (typeof defaults[k] === 'string') {
+      out[k] = raw as string;
+      continue;
+    }
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} must be a non-negative integer, got ${String(raw)}`);
+    out[k] = n;
+  }
+  return out as T;
+}
+
+/** Runs a benchmark command: machine info first (the load average before we add to it), then the run. */
+export function runCommand(name: string, run: (machine: MachineInfo) => Promise<{ figures: unknown; summary: string }>): void {
+  const machine = machineInfo();
+  const command = `node --import tsx bench/${name}.ts ${process.argv.slice(2).join(' ')}`.trim();
+  run(machine)
+    .then(({ figures, summary }) => {
+      writeResults(name, machine, command, figures, summary);
+      process.exit(0);
+    })
+    .catch((err) => {
+      process.stderr.write(`${name} failed: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    });
+}

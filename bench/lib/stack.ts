@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { freePort } from '../../devstack/free-port';
+import { findPostgresProcesses, startPostgres } from '../../devstack/postgres';
+import { spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from '../../devstack/processes';
+import { ensureTemporalCli } from '../../devstack/temporal-cli';
+import { startTemporalDevServer } from '../../devstack/temporal-server';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+
+// A private taskd for one benchmark run, every part in its own process as in production:
+// PostgreSQL, the Temporal dev server, `api/server.ts` and `worker.ts` (plus any baseline the
+// benchmark adds), all on loopback. Separate processes let the report say which one used the CPU
+// and memory, and keep the load generator out of the server's event loop.
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface BenchProcess {
+  name: string;
+  pid: number;
+  /** every pid that belongs to it (PostgreSQL forks a backend per connection) */
+  members(): number[];
+}
+
+export interface BenchStackOptions {
+  /** a running PostgreSQL (superuser URL): a fresh database is created in it instead of a cluster */
+  postgresUrl?: string;
+  /** a running Temporal server instead of a private dev server */
+  temporalAddress?: string;
+  /** `node --cpu-prof` for these children (env BENCH_CPU_PROF=api,worker); profiles land in workDir */
+  cpuProfile?: string[];
+  /** start the taskd worker (default true) */
+  worker?: boolean;
+  log?: DevstackLogger;
+}
+
+export interface BenchStack {
+  workDir: string;
+  baseUrl: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  processes: BenchProcess[];
+  log: DevstackLogger;
+  /** Starts another Node program of the run (a baseline) as a child; stopped with the stack. */
+  spawnNode(name: string, script: string, env: Record<string, string>, ready: (signal: AbortSignal) => Promise<void>): Promise<ServerProcess>;
+  stop(): Promise<void>;
+}
+
+export const quietLog: DevstackLogger = {
+  info: (msg) => {
+    if (process.env.BENCH_VERBOSE === '1') process.stderr.write(`${msg}\n`);
+  },
+  warn: (msg) => process.stderr.write(`warn: ${msg}\n`),
+  error: (msg) => process.stderr.write(`error: ${msg}\n`),
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls an HTTP endpoint until it answers 200. */
+export async function waitForHttpOk(url: string, signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms: ${last}`);
+}
+
+async function createDatabase(adminUrl: string): Promise<string> {
+  const name = `bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Variables of lib/config.ts that must not leak from the caller's shell into the children. */
+const CLEARED = ['NOTIFY_WEBHOOK_URL', 'NOTIFY_WEBHOOK_SECRET', 'ANTHROPIC_API_KEY', 'TASKD_ACCESS_URL', 'TEMPORAL_CLI'];
+
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
+  const log = options.log ?? quietLog;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-bench-'));
+  // the private PostgreSQL runs as the postgres user when we are root: it must be able to traverse
+  fs.chmodSync(workDir, 0o711);
+  const suffix = randomBytes(4).toString('hex');
+  const stops: (() => Promise<void>)[] = [];
+  const processes: BenchProcess[] = [];
+  const profiled = new Set(options.cpuProfile ?? (process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean));
+  let keep = profiled.size > 0 || process.env.BENCH_KEEP === '1';
+
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch((err) => log.warn(`stopping: ${(err as Error).message}`));
+    if (keep) process.stderr.write(`bench: logs and profiles kept in ${workDir}\n`);
+    else fs.rmSync(workDir, { recursive: true, force: true });
+  };
+
+  const spawnNode: BenchStack['spawnNode'] = async (name, script, env, ready) => {
+    const nodeArgs = profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(workDir, 'profiles', name)}`] : [];
+    const cleared = Object.fromEntries(CLEARED.map((k) => [k, '']));
+    const child = await spawnServerProcess({
+      name,
+      command: process.execPath,
+      args: [...nodeArgs, '--import', 'tsx', path.join(ROOT, script)],
+      env: { ...process.env, ...cleared, ...env },
+      cwd: ROOT,
+      log,
+      logFile: path.join(workDir, `${name}.log`),
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 20_000,
+    });
+    stops.push(() => child.stop());
+    try {
+      await whileAlive(child, name, ready);
+    } catch (err) {
+      await child.stop().catch(() => {});
+      throw err;
+    }
+    processes.push({ name, pid: child.pid, members: () => [child.pid] });
+    return child;
+  };
+
+  try {
+    let postgresUrl = options.postgresUrl;
+    let temporalAddress = options.temporalAddress;
+    const [pgServer, temporal] = await Promise.all([
+      postgresUrl
+        ? undefined
+        : startPostgres({ dataDir: path.join(workDir, 'pg'), fsync: true, logFile: path.join(workDir, 'postgres.log'), log }),
+      temporalAddress
+        ? undefined
+        : ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log }).then((cliPath) =>
+            startTemporalDevServer({
+              cliPath,
+              dbFile: path.join(workDir, 'temporal.db'),
+              uiPort: null,
+              searchAttributes: SEARCH_ATTRIBUTES,
+              logFile: path.join(workDir, 'temporal.log'),
+              log,
+            }),
+          ),
+    ]);
+    if (pgServer) {
+      stops.push(() => pgServer.stop());
+      const dataDir = path.join(workDir, 'pg');
+      processes.push({ name: 'postgres', pid: pgServer.pid, members: () => findPostgresProcesses(dataDir) });
+      postgresUrl = pgServer.url;
+    }
+    if (temporal) {
+      stops.push(() => temporal.stop());
+      processes.push({ name: 'temporal', pid: temporal.pid, members: () => [temporal.pid] });
+      temporalAddress = temporal.address;
+    }
+    const databaseUrl = pgServer ? pgServer.url : await createDatabase(postgresUrl!);
+
+    const apiPort = await freePort();
+    const taskQueue = `bench-${suffix}`;
+    const common = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress!,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TASKD_HOST_ID: `bench-${suffix}`,
+      TASKD_DATA_DIR: path.join(workDir, 'data'),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    };
+    const baseUrl = `http://127.0.0.1:${apiPort}`;
+    // the API migrates before it answers ready; the worker starts on the migrated schema
+    await spawnNode('api', 'api/server.ts', { ...common, PORT: String(apiPort), TASKD_MIGRATE: '1' }, (signal) =>
+      waitForHttpOk(`${baseUrl}/readyz`, signal),
+    );
+    if (options.worker !== false) {
+      const healthPort = await freePort();
+      await spawnNode('worker', 'worker.ts', { ...common, PORT: '0', WORKER_HEALTH_PORT: String(healthPort) }, (signal) =>
+        waitForHttpOk(`http://127.0.0.1:${healthPort}/`, signal, 120_000),
+      );
+    }
+    return { workDir, baseUrl, databaseUrl, temporalAddress: temporalAddress!, taskQueue, processes, log, spawnNode, stop };
+  } catch (err) {
+    keep = true;
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,214 @@
+// Throughput: whole task lifecycles over HTTP — create → active → pause → paused → resume → active
+// → delete → gone (the delete build has finished) — with 20, 100 and 500 in flight. Reports
+// lifecycles per second, p50/p99 of each phase (request → the state is visible in the database),
+// peak RSS of the API and the worker, and the CPU seconds of every process: where the cores went.
+//
+//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40]
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { cliOptions, markdownTable, runCommand } from './lib/report';
+import { api, createMember, ownerAndTemplate, type BenchTemplate, type BenchUser } from './lib/seed';
+import { startBenchStack, type BenchStack } from './lib/stack';
+import { fmt, summarize, type LatencySummary } from './lib/stats';
+import { RowWatch, taskSource, type TaskState } from './lib/task-watch';
+import { cpuTable, UsageMeter, type Usage } from './lib/usage';
+
+export interface ThroughputOptions {
+  /** lifecycles in flight, one level after the other */
+  levels: number[];
+  /** each level runs max(level, min) lifecycles */
+  min: number;
+  stack?: BenchStack;
+}
+
+const PHASES = ['create', 'pause', 'resume', 'delete'] as const;
+type Phase = (typeof PHASES)[number];
+
+export interface LevelResult {
+  inFlight: number;
+  lifecycles: number;
+  completed: number;
+  failed: number;
+  failures: string[];
+  wallS: number;
+  lifecyclesPerS: number;
+  /** request → state reached, per phase */
+  phases: Record<Phase, LatencySummary>;
+  /** the HTTP call alone (201/202), per phase */
+  calls: Record<Phase, LatencySummary>;
+  /** 409 "build already active" answers that were retried */
+  conflicts: number;
+  usage: Usage;
+}
+
+export interface ThroughputResult {
+  cores: number;
+  levels: LevelResult[];
+}
+
+const PHASE_TIMEOUT_MS = 180_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Context {
+  stack: BenchStack;
+  user: BenchUser;
+  template: BenchTemplate;
+  watch: RowWatch<TaskState>;
+  conflicts: number;
+}
+
+/** Sends a lifecycle request; a 409 (a build of this task still finishing) is retried after a pause. */
+async function send(ctx: Context, method: string, path: string, expected: number, body?: unknown) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await api(ctx.stack.baseUrl, method, path, { token: ctx.user.token, body });
+    if (res.status === expected) return res;
+    if (res.status === 409 && attempt < 50) {
+      ctx.conflicts++;
+      await sleep(100);
+      continue;
+    }
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
+async function lifecycle(ctx: Context, name: string, record: (phase: Phase, call: number, total: number) => void) {
+  const timed = async (phase: Phase, request: () => Promise<string>, reached: (s: TaskState) => boolean) => {
+    const started = performance.now();
+    const id = await request();
+    const called = performance.now();
+    const { at } = await ctx.watch.until(id, reached, PHASE_TIMEOUT_MS);
+    record(phase, called - started, at - started);
+    return id;
+  };
+  const id = await timed(
+    'create',
+    async () => {
+      const res = await send(ctx, 'POST', '/api/v2/tasks/me', 201, {
+        template_version_id: ctx.template.versionId,
+        input: 'Benchmark: a whole lifecycle',
+        name,
+      });
+      return res.body.id as string;
+    },
+    (s) => s.status === 'active',
+  );
+  const path = `/api/v2/tasks/me/${id}`;
+  await timed('pause', () => send(ctx, 'POST', `${path}/pause`, 202).then(() => id), (s) => s.status === 'paused');
+  await timed('resume', () => send(ctx, 'POST', `${path}/resume`, 202).then(() => id), (s) => s.status === 'active');
+  await timed('delete', () => send(ctx, 'DELETE', path, 202).then(() => id), (s) => s.workspaceDeleted);
+}
+
+async function runLevel(ctx: Context, inFlight: number, total: number): Promise<LevelResult> {
+  const samples = Object.fromEntries(PHASES.map((p) => [p, { call: [] as number[], total: [] as number[] }])) as Record<
+    Phase,
+    { call: number[]; total: number[] }
+  >;
+  const failures: string[] = [];
+  let started = 0;
+  let completed = 0;
+  ctx.conflicts = 0;
+  const meter = new UsageMeter(ctx.stack.processes);
+  const t0 = performance.now();
+  const slot = async () => {
+    while (started < total) {
+      const n = started++;
+      try {
+        await lifecycle(ctx, `tp${inFlight}-${n}`, (phase, call, all) => {
+          samples[phase].call.push(call);
+          samples[phase].total.push(all);
+        });
+        completed++;
+      } catch (err) {
+        failures.push((err as Error).message.slice(0, 300));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, slot));
+  const wallS = (performance.now() - t0) / 1000;
+  const usage = meter.stop();
+  return {
+    inFlight,
+    lifecycles: total,
+    completed,
+    failed: failures.length,
+    failures: [...new Set(failures)].slice(0, 5),
+    wallS,
+    lifecyclesPerS: completed / wallS,
+    phases: Object.fromEntries(PHASES.map((p) => [p, summarize(samples[p].total)])) as Record<Phase, LatencySummary>,
+    calls: Object.fromEntries(PHASES.map((p) => [p, summarize(samples[p].call)])) as Record<Phase, LatencySummary>,
+    conflicts: ctx.conflicts,
+    usage,
+  };
+}
+
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const stack = o.stack ?? (await startBenchStack());
+  const watch = await RowWatch.start(stack.databaseUrl, taskSource);
+  try {
+    const { template } = await ownerAndTemplate(stack);
+    const user = await createMember(stack, `cycler-${Date.now().toString(36)}`);
+    const ctx: Context = { stack, user, template, watch, conflicts: 0 };
+    // a few lifecycles first, so the first level does not pay for cold caches alone
+    await runLevel(ctx, 2, 2);
+    const levels: LevelResult[] = [];
+    for (const level of o.levels) levels.push(await runLevel(ctx, level, Math.max(level, o.min)));
+    return { cores: os.cpus().length, levels };
+  } finally {
+    await watch.close();
+    if (!o.stack) await stack.stop();
+  }
+}
+
+const mb = (b: number | null | undefined) => (b === null || b === undefined ? 'n/a' : `${Math.round(b / 2 ** 20)} MB`);
+
+export function throughputSummary(r: ThroughputResult): string {
+  const out: string[] = [];
+  out.push(
+    markdownTable(
+      ['in flight', 'lifecycles', 'failed', 'wall s', 'lifecycles/s', 'conflicts (409, retried)', 'peak RSS api', 'peak RSS worker'],
+      r.levels.map((l) => [l.inFlight, l.lifecycles, l.failed, fmt(l.wallS), fmt(l.lifecyclesPerS, 2), l.conflicts, mb(l.usage.peakRss.api), mb(l.usage.peakRss.worker)]),
+    ),
+  );
+  out.push('', 'Phase latency, request → state visible (ms, p50 / p99); the HTTP call alone in brackets:', '');
+  out.push(
+    markdownTable(
+      ['in flight', ...PHASES],
+      r.levels.map((l) => [
+        l.inFlight,
+        ...PHASES.map((p) => `${fmt(l.phases[p].p50, 0)} / ${fmt(l.phases[p].p99, 0)} (${fmt(l.calls[p].p50, 0)} / ${fmt(l.calls[p].p99, 0)})`),
+      ]),
+    ),
+  );
+  out.push('', `CPU seconds per process (share of the ${r.cores} cores over the level's wall time):`, '');
+  const names = [...new Set(r.levels.flatMap((l) => Object.keys(l.usage.cpuS)))];
+  out.push(
+    markdownTable(
+      ['in flight', ...names, 'total'],
+      r.levels.map((l) => {
+        const rows = cpuTable(l.usage, r.cores);
+        const total = rows.reduce((a, x) => a + (x.cpuS ?? 0), 0);
+        return [
+          l.inFlight,
+          ...names.map((n) => {
+            const x = rows.find((y) => y.name === n);
+            return x && x.cpuS !== null ? `${fmt(x.cpuS)} (${fmt((x.shareOfMachine ?? 0) * 100, 0)} %)` : 'n/a';
+          }),
+          `${fmt(total)} (${fmt((total / (l.usage.wallS * r.cores)) * 100, 0)} %)`,
+        ];
+      }),
+    ),
+  );
+  const failures = r.levels.flatMap((l) => l.failures.map((f) => `- ${l.inFlight} in flight: ${f}`));
+  if (failures.length > 0) out.push('', 'Failures (first of each kind):', ...failures);
+  return out.join('\n');
+}
+
+if (require.main === module) {
+  runCommand('throughput', async () => {
+    const a = cliOptions({ levels: '20,100,500', min: 40 });
+    const levels = a.levels.split(',').map(Number);
+    if (levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error('--levels takes positive integers, e.g. 20,100,500');
+    const r = await runThroughput({ levels, min: a.min });
+    return { figures: r, summary: throughputSummary(r) };
+  });
+}
