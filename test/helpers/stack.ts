@@ -16,6 +16,7 @@ import { createTaskdWorker } from '../../lib/worker-runtime';
 import { migrate, openOrm, type Orm } from '../../db/orm';
 import { TaskEvents } from '../../lib/task-events';
 import { freePort } from '../../devstack/free-port';
+import { stopAllWorkspaces } from '../../provisioner/process';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -154,6 +155,8 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
       await events.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (workerStop) await workerStop();
+      // process-driver workspaces outlive a worker by design; a test file must not leave them behind
+      await stopAllWorkspaces({ dataDir, log, stopGraceMs: 2_000 });
       await connection.close();
       await orm.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
