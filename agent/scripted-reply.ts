@@ -51,8 +51,9 @@ export function composeReply(input: string): string[] {
   if (stats.topWord && stats.topWord[1] > 1) {
     summary.push(`- Most repeated word: \`${stats.topWord[0]}\` (${stats.topWord[1]} times)`);
   }
+  // the first line doubles as the task's status message on dashboards, so it says what happened
   return [
-    `You said:\n\n${quoted}`,
+    `Read your message (${plural(stats.words, 'word')}):\n\n${quoted}`,
     summary.join('\n'),
     "I'm a scripted demo agent, so I haven't changed anything. What would you like next?",
   ];
