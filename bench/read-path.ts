@@ -33,6 +33,8 @@ const SHORT: Record<string, Scenario> = { get: 'get by id', page: 'list page (li
 interface RunFigures extends LoadFigures {
   /** CPU seconds of the server process during the run */
   serverCpuS: number | null;
+  /** the server's CPU per answered request, ms: less sensitive to a busy machine than req/s */
+  cpuMsPerRequest: number | null;
 }
 
 export interface ReadPathResult {
@@ -40,7 +42,7 @@ export interface ReadPathResult {
   connections: number;
   durationS: number;
   rounds: Record<Scenario, Record<Side, RunFigures[]>>;
-  median: Record<Scenario, Record<Side, Omit<RunFigures, 'serverCpuS'> & { serverCpuS: number }>>;
+  median: Record<Scenario, Record<Side, { [K in keyof RunFigures]: number }>>;
   /** taskd req/s as a fraction of the baseline's (target >= 0.5) */
   throughputRatio: Record<Scenario, number>;
 }
@@ -84,7 +86,8 @@ export async function runReadPath(o: ReadPathOptions): Promise<ReadPathResult> {
       const figures = await runLoad({ ...targets[scenario][side], connections, durationS });
       const usage = meter.stop();
       if (figures.failures > 0) throw new Error(`${side} ${scenario}: ${figures.failures} failed requests`);
-      return { ...figures, serverCpuS: usage.cpuS[serverOf(side).name] ?? null };
+      const cpu = usage.cpuS[serverOf(side).name] ?? null;
+      return { ...figures, serverCpuS: cpu, cpuMsPerRequest: cpu === null ? null : (cpu * 1000) / figures.requests };
     };
 
     const scenarios = o.only ?? [...SCENARIOS];
@@ -99,7 +102,8 @@ export async function runReadPath(o: ReadPathOptions): Promise<ReadPathResult> {
     const median = {} as ReadPathResult['median'];
     const throughputRatio = {} as ReadPathResult['throughputRatio'];
     for (const scenario of scenarios) {
-      const m = (side: Side) => medianOfRounds(rounds[scenario][side].map((f) => ({ ...f, serverCpuS: f.serverCpuS ?? NaN })));
+      const m = (side: Side) =>
+        medianOfRounds(rounds[scenario][side].map((f) => ({ ...f, serverCpuS: f.serverCpuS ?? NaN, cpuMsPerRequest: f.cpuMsPerRequest ?? NaN })));
       median[scenario] = { taskd: m('taskd'), baseline: m('baseline') };
       throughputRatio[scenario] = median[scenario].taskd.reqPerSec / median[scenario].baseline.reqPerSec;
     }
@@ -126,13 +130,14 @@ export function readPathSummary(r: ReadPathResult): string {
   const rows = (Object.keys(r.median) as Scenario[]).flatMap((s) =>
     (['taskd', 'baseline'] as Side[]).map((side) => {
       const f = r.median[s][side];
-      return [s, side, fmt(f.reqPerSec, 0), fmt(f.p50, 0), fmt(f.p99, 0), fmt(f.serverCpuS / r.durationS, 2), side === 'taskd' ? `${fmt(r.throughputRatio[s] * 100, 0)} %` : ''];
+      const ratio = side === 'taskd' ? `${fmt(r.throughputRatio[s] * 100, 0)} %` : '';
+      return [s, side, fmt(f.reqPerSec, 0), fmt(f.p50, 0), fmt(f.p99, 0), fmt(f.serverCpuS / r.durationS, 2), fmt(f.cpuMsPerRequest, 2), ratio];
     }),
   );
   return [
     `${r.tasks} tasks, ${r.connections} connections, median of ${Object.values(r.rounds)[0]!.taskd.length} rounds of ${r.durationS} s`,
     '',
-    markdownTable(['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU (cores)', 'taskd / baseline'], rows),
+    markdownTable(['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU (cores)', 'server CPU ms / request', 'taskd / baseline req/s'], rows),
   ].join('\n');
 }
 

@@ -155,6 +155,9 @@ export async function bulkInsertTasks(databaseUrl: string, o: SeedOptions): Prom
       await insertChunk(client, o, cols);
     }
     await client.query('commit');
+    // fresh statistics, as autovacuum would gather soon after organic growth: without them the
+    // planner still believes the tables hold the few rows they had before the bulk insert
+    await client.query('analyze tasks, workspaces, workspace_builds, workspace_agents, workspace_apps, task_workspace_apps');
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;
