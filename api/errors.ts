@@ -42,11 +42,28 @@ export const conflict = (message: string, detail?: string) => new ApiError(409, 
 export const unavailable = (part: string, detail?: string) =>
   new ApiError(503, `${part} is unavailable. Try again shortly.`, detail);
 
+// gRPC statuses that mean "Temporal cannot take this right now": unavailable, deadline exceeded,
+// resource exhausted, aborted. Update-with-start rethrows the raw gRPC error rather than a
+// ServiceError, so these are recognised by their status code.
+const TRANSIENT_GRPC = new Set([14, 4, 8, 10]);
+const FAILED_PRECONDITION = 9;
+
+function isGrpcError(e: object): e is { code: number; message?: string } {
+  return typeof (e as { code?: unknown }).code === 'number' && 'metadata' in e;
+}
+
 /** Whether an error means a dependency (database or Temporal) is down rather than a bug. */
 export function dependencyDown(err: unknown): 'database' | 'temporal' | null {
   const e = err as { code?: string; name?: string; message?: string } | undefined;
   if (!e) return null;
   if (e instanceof ServiceError || e.name === 'ServiceError' || e.name === 'TransportError') return 'temporal';
+  if (isGrpcError(e)) {
+    if (TRANSIENT_GRPC.has(e.code)) return 'temporal';
+    // a worker that died left the workflow task timed out; updates are refused until a worker has
+    // run it again (found by bench/chaos: this surfaced as a 500 after a worker SIGKILL)
+    if (e.code === FAILED_PRECONDITION && /workflow task in failed state/i.test(e.message ?? '')) return 'temporal';
+    return null;
+  }
   const code = e.code ?? '';
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code)) {
     return 'database';
