@@ -4,11 +4,13 @@ import { ConfigError, loadConfig } from './lib/config';
 import { createLogger } from './lib/logger';
 import { openOrm } from './db/orm';
 import { createTaskdWorker } from './lib/worker-runtime';
+import { retryUntilReady } from './lib/retry';
 
 export async function runWorker(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the worker' }]);
-  const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
-  const { worker, connection } = await createTaskdWorker({ config, orm, log });
+  const url = config.database.url;
+  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
+  const { worker, connection } = await retryUntilReady('Temporal', () => createTaskdWorker({ config, orm, log }), { log });
   let health: http.Server | undefined;
   if (config.worker.healthPort !== undefined) {
     // lets an orchestrator tell a wedged worker from a live one

@@ -90,7 +90,10 @@ function createApiRouter(deps: AppDeps) {
 }
 
 function handleError(err: unknown, c: Context<AppEnv>) {
-  if (err instanceof ApiError) return c.json(err.body(), err.status);
+  if (err instanceof ApiError) {
+    if (err.status >= 500) c.get('log')?.error({ err: err.cause ?? err }, err.message);
+    return c.json(err.body(), err.status);
+  }
   const fromWorkflow = fromWorkflowError(err);
   if (fromWorkflow) return c.json(fromWorkflow.body(), fromWorkflow.status);
   if (err instanceof HTTPException) {

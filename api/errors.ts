@@ -32,6 +32,14 @@ export class ApiError extends Error {
   }
 }
 
+/** The detail of a 500 whose cause is only in the server log (found there by the X-Request-Id). */
+export const INTERNAL_DETAIL = 'The cause is in the server log under this request id.';
+
+export function withCause<E extends Error>(error: E, cause: unknown): E {
+  error.cause = cause;
+  return error;
+}
+
 export const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
 export const notFound = () => new ApiError(404, NOT_FOUND_MESSAGE);
 export const unauthorized = (detail?: string) =>

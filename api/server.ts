@@ -6,11 +6,14 @@ import { connectTemporal } from '../lib/temporal';
 import { migrate, openOrm } from '../db/orm';
 import { TaskEvents } from '../lib/task-events';
 import { createApp } from './app';
+import { retryUntilReady } from '../lib/retry';
+import { answerMalformedRequests } from './http-server';
 
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the API' }]);
   if (!config.temporal.address) throw new ConfigError([{ variable: 'TEMPORAL_ADDRESS', problem: 'is required for the API' }]);
-  const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
+  const url = config.database.url;
+  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
   if (config.database.migrateOnStart) {
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
@@ -25,6 +28,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   await events.start();
   const app = createApp({ config, orm, temporal: client, log, events });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
+  answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);

@@ -1,9 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities';
 
-// Retry and timeout policy per kind of activity. Database steps retry without limit (they are
-// idempotent, and an outage should delay a task, not fail it); the provisioner gets a bounded
-// number of attempts and heartbeats, so a worker killed mid-build is noticed within seconds.
+// Retry and timeout policy per kind of activity. Every step is idempotent, so an outage (database,
+// Temporal, a killed worker) must delay a task, never fail it: retries are bounded by total time,
+// not by a count that a few crashes in a row could use up. What is really wrong (a template the
+// provisioner rejects) fails at once through a non-retryable ApplicationFailure.
 
 /** Short database writes: retried until the database answers. */
 export const records = proxyActivities<TaskActivities>({
@@ -11,17 +12,19 @@ export const records = proxyActivities<TaskActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-/** Side notes (notifications) must never hold a task up for long: a few attempts, then logged. */
+/** Notification enqueues: exactly one per event, so they outlast an outage like any other write. */
 export const sideEffects = proxyActivities<TaskActivities>({
   startToCloseTimeout: '20s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 /** The driver call: minutes at most, heartbeating every few seconds (activities/provision.ts). */
 export const provisioning = proxyActivities<TaskActivities>({
   startToCloseTimeout: '15m',
+  scheduleToCloseTimeout: '30m',
   heartbeatTimeout: '6s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 /** How long a build for a host-bound workspace waits for that host's worker before failing. */

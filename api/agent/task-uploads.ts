@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentActor } from '../context';
-import { ApiError, dependencyDown, notFound } from '../errors';
+import { ApiError, dependencyDown, INTERNAL_DETAIL, notFound, withCause } from '../errors';
 import { parseUuid } from '../../domain/ids';
 import { replaceNul } from '../middleware/no-nul';
 
@@ -32,7 +32,7 @@ export async function loadAgentTask(em: EntityManager, agent: AgentActor, taskId
     );
   } catch (err) {
     if (dependencyDown(err)) throw err;
-    throw new ApiError(500, 'Internal error fetching task.', (err as Error).message);
+    throw withCause(new ApiError(500, 'Internal error fetching task.', INTERNAL_DETAIL), err);
   }
   const task = rows[0];
   if (!task || task.deleted || task.workspace_id !== agent.workspaceId) throw notFound();

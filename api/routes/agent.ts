@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ApiApp } from '../app';
 import type { AppDeps, AppEnv } from '../context';
-import { ApiError, dependencyDown } from '../errors';
+import { ApiError, dependencyDown, INTERNAL_DETAIL, withCause } from '../errors';
 import { requireAgent } from '../middleware/agent-auth';
 import { replaceNul } from '../middleware/no-nul';
 import { recordAppStatus } from '../agent/app-status';
@@ -202,7 +202,7 @@ export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
     if (body === null) throw new ApiError(400, 'Failed to decode request payload.');
     c.header('Connection', undefined);
     await storeSnapshot(c.get('em'), task.id, decodeSnapshotBody(body)).catch((err: unknown) => {
-      throw err instanceof ApiError || dependencyDown(err) ? err : new ApiError(500, 'Internal error storing snapshot.', (err as Error).message);
+      throw err instanceof ApiError || dependencyDown(err) ? err : withCause(new ApiError(500, 'Internal error storing snapshot.', INTERNAL_DETAIL), err);
     });
     return c.body(null, 204);
   });

@@ -1,7 +1,7 @@
-import { ApiError, dependencyDown } from '../errors';
+import { ApiError, dependencyDown, INTERNAL_DETAIL, withCause } from '../errors';
 
 /**
- * Runs `fn`, turning an unexpected failure into Coder's 500 with `message` (detail = the error).
+ * Runs `fn`, turning an unexpected failure into Coder's 500 with `message` (the cause is logged).
  * Request errors pass through, and an outage of the database or Temporal stays a 503 so clients
  * know to retry.
  */
@@ -10,6 +10,7 @@ export async function orInternal<T>(message: string, fn: () => Promise<T>): Prom
     return await fn();
   } catch (err) {
     if (err instanceof ApiError || dependencyDown(err)) throw err;
-    throw new ApiError(500, message, err instanceof Error ? err.message : String(err));
+    // the raw database error names tables and carries the query's parameters: log it, never send it
+    throw withCause(new ApiError(500, message, INTERNAL_DETAIL), err);
   }
 }

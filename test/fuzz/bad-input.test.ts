@@ -83,14 +83,14 @@ function statusProblem(req: RawRequest, res: RawResponse): string | null {
 /** What is wrong with the answer to a generated request, or null. */
 function problemWith(g: Generated, res: RawResponse): string | null {
   // Node's HTTP parser answers before the app runs for raw non-ASCII bytes on the request line (400)
-  // and a head over 16 KiB (431); its bare answers get the envelope once the server installs
-  // answerMalformedRequests (api/http-server.ts)
+  // and a head over 16 KiB (431); answerMalformedRequests (api/http-server.ts) puts those answers in
+  // the envelope too
   const head = g.req.path.length + Object.entries(g.req.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
   const parserStatus = /[\x80-\xff]/.test(g.req.path) ? 400 : head > 16_384 ? 431 : head > 15_000 && res.status === 431 ? 431 : null;
   if (parserStatus !== null) {
     parserRejected++;
     if (res.status !== parserStatus) return `refused by the HTTP parser: ${res.status}, expected ${parserStatus}`;
-    return res.text === '' ? null : envelopeProblem(res.json);
+    return envelopeProblem(res.json);
   }
   const status = statusProblem(g.req, res);
   if (status) return status;

@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import type { Client as TemporalClient } from '@temporalio/client';
 import pg from 'pg';
 import { createApp } from '../../api/app';
+import { answerMalformedRequests } from '../../api/http-server';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { connectTemporal } from '../../lib/temporal';
@@ -113,6 +114,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   await events.start();
   const app = createApp({ config, orm, temporal: client, log, events });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
+  answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
