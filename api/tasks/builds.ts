@@ -4,6 +4,7 @@ import { ApiError, conflict, notFound } from '../errors';
 import { actorOf } from './params';
 import { orInternal } from './internal';
 import { buildViaWorkflow, updateFailure } from './workflows';
+import { idempotencyKey } from './create';
 import { getBuild, type BuildRecord } from '../../db/queries/workspaces';
 import { queryOne } from '../../db/queries/sql';
 import { deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, TaskFailure } from '../../workflows/contracts';
@@ -31,12 +32,19 @@ export async function requestTaskBuild(
   operation: BuildOperation,
 ): Promise<BuildOutcome> {
   const em = c.get('em');
+  // Beyond Coder: an Idempotency-Key makes pause/resume/delete safe to retry after a timeout
+  const key = idempotencyKey(c);
+  const updateId = key === null ? undefined : `${operation}:${actorOf(c).userId}:${key}`;
   let buildId: string;
   try {
-    const ref = await buildViaWorkflow(deps, em, taskId, UPDATES[operation], {
-      initiatorId: actorOf(c).userId,
-      requestId: c.get('requestId'),
-    });
+    const ref = await buildViaWorkflow(
+      deps,
+      em,
+      taskId,
+      UPDATES[operation],
+      { initiatorId: actorOf(c).userId, requestId: c.get('requestId') },
+      updateId,
+    );
     buildId = ref.buildId;
   } catch (err) {
     const failure = updateFailure(err);

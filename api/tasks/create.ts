@@ -29,7 +29,7 @@ import type { IUser } from '../../db/entities';
 const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 const MAX_IDEMPOTENCY_KEY = 255;
 
-function idempotencyKey(c: Context<AppEnv>): string | null {
+export function idempotencyKey(c: Context<AppEnv>): string | null {
   const raw = c.req.header(IDEMPOTENCY_HEADER);
   if (raw === undefined) return null;
   const key = raw.trim();

@@ -99,9 +99,11 @@ export async function buildViaWorkflow(
   taskId: string,
   update: UpdateDefinition<BuildRef, [BuildRequest]>,
   request: BuildRequest,
+  /** a retried request with the same id gets the first one's build instead of a second build */
+  updateId?: string,
 ): Promise<BuildRef> {
   try {
-    return await deps.temporal.workflow.getHandle(taskWorkflowId(taskId)).executeUpdate(update, { args: [request] });
+    return await deps.temporal.workflow.getHandle(taskWorkflowId(taskId)).executeUpdate(update, { args: [request], updateId });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
@@ -109,6 +111,7 @@ export async function buildViaWorkflow(
   if (!input) throw new WorkflowNotFoundError('task has no workspace to build', taskWorkflowId(taskId), undefined);
   return deps.temporal.workflow.executeUpdateWithStart(update, {
     args: [request],
+    updateId,
     startWorkflowOperation: startOperation(deps, input),
   });
 }

@@ -112,6 +112,25 @@ describe('pause and resume (§3.9)', () => {
     await until(world.alice, task.id, 'paused');
   });
 
+  test('a pause retried with the same Idempotency-Key gets the first build, not a second one', async () => {
+    const task = await newTask(world.alice, { versionId: slowVersionId });
+    await until(world.alice, task.id, 'active');
+    const send = () =>
+      stack.api('POST', `/api/v2/tasks/me/${task.id}/pause`, { token: world.alice.token, headers: { 'Idempotency-Key': 'pause-1' } });
+    const first = await send();
+    assert.equal(first.status, 202);
+    // a client that timed out sends the same request again while the stop build is still running
+    const again = await send();
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.equal(again.body.workspace_build.id, first.body.workspace_build.id);
+    assert.equal(again.body.workspace_build.build_number, 2);
+    // without the key the same request is the spec's conflict
+    assert.equal((await post(world.alice, `/api/v2/tasks/me/${task.id}/pause`)).status, 409);
+    await until(world.alice, task.id, 'paused');
+    const builds = await sql<{ n: string }>(stack, 'select count(*) as n from workspace_builds where workspace_id = ?', [task.workspace_id]);
+    assert.equal(Number(builds[0]!.n), 2);
+  });
+
   test('role matrix on another user\'s task as /tasks/me/{uuid}: member 404, org admin 202, owner 202', async () => {
     const task = await newTask(world.alice);
     await until(world.alice, task.id, 'active');
