@@ -1,5 +1,10 @@
 import type { Context } from 'hono';
-import { WorkflowUpdateFailedError, WorkflowNotFoundError, ServiceError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { TaskFailure } from '../workflows/contracts';
@@ -65,6 +70,8 @@ export function dependencyDown(err: unknown): 'database' | 'temporal' | null {
   const e = err as { code?: string; name?: string; message?: string } | undefined;
   if (!e) return null;
   if (e instanceof ServiceError || e.name === 'ServiceError' || e.name === 'TransportError') return 'temporal';
+  // an update no worker picked up before the API's deadline (lib/config TEMPORAL_UPDATE_TIMEOUT_MS)
+  if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'temporal';
   if (isGrpcError(e)) {
     if (TRANSIENT_GRPC.has(e.code)) return 'temporal';
     // a worker that died left the workflow task timed out; updates are refused until a worker has

@@ -40,14 +40,25 @@ function startOperation(deps: WorkflowDeps, input: TaskWorkflowInput) {
   });
 }
 
+/**
+ * An update waits for a worker to run its handler; with no worker (or Temporal overloaded) the call
+ * would hang. Past the deadline the gRPC call fails, which the API answers as 503: the update may
+ * still be applied later, so clients retry with an Idempotency-Key to be safe.
+ */
+function withinDeadline<T>(deps: WorkflowDeps, fn: () => Promise<T>): Promise<T> {
+  return deps.temporal.connection.withDeadline(Date.now() + deps.config.temporal.updateTimeoutMs, fn);
+}
+
 /** Starts (or joins) the task's workflow and waits until its records exist. */
 export function createTaskViaWorkflow(deps: WorkflowDeps, input: TaskWorkflowInput): Promise<CreateTaskResult> {
-  return deps.temporal.workflow.executeUpdateWithStart(createTaskUpdate, {
-    args: [],
-    // One update id per task: Temporal answers a repeated create from the first one's outcome.
-    updateId: `create-${input.taskId}`,
-    startWorkflowOperation: startOperation(deps, input),
-  });
+  return withinDeadline(deps, () =>
+    deps.temporal.workflow.executeUpdateWithStart(createTaskUpdate, {
+      args: [],
+      // One update id per task: Temporal answers a repeated create from the first one's outcome.
+      updateId: `create-${input.taskId}`,
+      startWorkflowOperation: startOperation(deps, input),
+    }),
+  );
 }
 
 /** The start arguments of a task's workflow, rebuilt from what the database holds. */
@@ -103,17 +114,21 @@ export async function buildViaWorkflow(
   updateId?: string,
 ): Promise<BuildRef> {
   try {
-    return await deps.temporal.workflow.getHandle(taskWorkflowId(taskId)).executeUpdate(update, { args: [request], updateId });
+    return await withinDeadline(deps, () =>
+      deps.temporal.workflow.getHandle(taskWorkflowId(taskId)).executeUpdate(update, { args: [request], updateId }),
+    );
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   const input = await storedWorkflowInput(em, taskId, request.initiatorId);
   if (!input) throw new WorkflowNotFoundError('task has no workspace to build', taskWorkflowId(taskId), undefined);
-  return deps.temporal.workflow.executeUpdateWithStart(update, {
-    args: [request],
-    updateId,
-    startWorkflowOperation: startOperation(deps, input),
-  });
+  return withinDeadline(deps, () =>
+    deps.temporal.workflow.executeUpdateWithStart(update, {
+      args: [request],
+      updateId,
+      startWorkflowOperation: startOperation(deps, input),
+    }),
+  );
 }
 
 /** The ApplicationFailure an update was rejected with (directly, or wrapped by an activity failure). */
