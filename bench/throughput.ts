@@ -38,6 +38,8 @@ export interface LevelResult {
   calls: Record<Phase, LatencySummary>;
   /** 409 "build already active" answers that were retried */
   conflicts: number;
+  /** 503 answers (update not taken within the API's deadline) that were retried with the same key */
+  unavailable: number;
   usage: Usage;
 }
 
@@ -55,16 +57,28 @@ interface Context {
   template: BenchTemplate;
   watch: RowWatch<TaskState>;
   conflicts: number;
+  unavailable: number;
 }
 
-/** Sends a lifecycle request; a 409 (a build of this task still finishing) is retried after a pause. */
-async function send(ctx: Context, method: string, path: string, expected: number, body?: unknown) {
+/**
+ * Sends a lifecycle request as a careful client does: a 409 (a build of this task still finishing)
+ * is retried after a pause, and a 503 (Temporal did not take the update within the API's deadline,
+ * TEMPORAL_UPDATE_TIMEOUT_MS) is retried with the same Idempotency-Key, so it takes effect once.
+ */
+async function send(ctx: Context, method: string, path: string, expected: number, key: string, body?: unknown) {
   for (let attempt = 0; ; attempt++) {
-    const res = await api(ctx.stack.baseUrl, method, path, { token: ctx.user.token, body });
+    const res = await api(ctx.stack.baseUrl, method, path, { token: ctx.user.token, body, headers: { 'Idempotency-Key': key } });
     if (res.status === expected) return res;
+    // the delete that timed out took effect after all: the task is gone
+    if (res.status === 404 && method === 'DELETE' && attempt > 0) return res;
     if (res.status === 409 && attempt < 50) {
       ctx.conflicts++;
       await sleep(100);
+      continue;
+    }
+    if (res.status === 503 && attempt < 20) {
+      ctx.unavailable++;
+      await sleep(1_000);
       continue;
     }
     throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -83,7 +97,7 @@ async function lifecycle(ctx: Context, name: string, record: (phase: Phase, call
   const id = await timed(
     'create',
     async () => {
-      const res = await send(ctx, 'POST', '/api/v2/tasks/me', 201, {
+      const res = await send(ctx, 'POST', '/api/v2/tasks/me', 201, `${name}-create`, {
         template_version_id: ctx.template.versionId,
         input: 'Benchmark: a whole lifecycle',
         name,
@@ -93,9 +107,9 @@ async function lifecycle(ctx: Context, name: string, record: (phase: Phase, call
     (s) => s.status === 'active',
   );
   const path = `/api/v2/tasks/me/${id}`;
-  await timed('pause', () => send(ctx, 'POST', `${path}/pause`, 202).then(() => id), (s) => s.status === 'paused');
-  await timed('resume', () => send(ctx, 'POST', `${path}/resume`, 202).then(() => id), (s) => s.status === 'active');
-  await timed('delete', () => send(ctx, 'DELETE', path, 202).then(() => id), (s) => s.workspaceDeleted);
+  await timed('pause', () => send(ctx, 'POST', `${path}/pause`, 202, `${name}-pause`).then(() => id), (s) => s.status === 'paused');
+  await timed('resume', () => send(ctx, 'POST', `${path}/resume`, 202, `${name}-resume`).then(() => id), (s) => s.status === 'active');
+  await timed('delete', () => send(ctx, 'DELETE', path, 202, `${name}-delete`).then(() => id), (s) => s.workspaceDeleted);
 }
 
 async function runLevel(ctx: Context, inFlight: number, total: number): Promise<LevelResult> {
@@ -107,6 +121,7 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
   let started = 0;
   let completed = 0;
   ctx.conflicts = 0;
+  ctx.unavailable = 0;
   const meter = new UsageMeter(ctx.stack.processes);
   const t0 = performance.now();
   const slot = async () => {
@@ -137,6 +152,7 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
     phases: Object.fromEntries(PHASES.map((p) => [p, summarize(samples[p].total)])) as Record<Phase, LatencySummary>,
     calls: Object.fromEntries(PHASES.map((p) => [p, summarize(samples[p].call)])) as Record<Phase, LatencySummary>,
     conflicts: ctx.conflicts,
+    unavailable: ctx.unavailable,
     usage,
   };
 }
@@ -147,7 +163,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   try {
     const { template } = await ownerAndTemplate(stack);
     const user = await createMember(stack, `cycler-${Date.now().toString(36)}`);
-    const ctx: Context = { stack, user, template, watch, conflicts: 0 };
+    const ctx: Context = { stack, user, template, watch, conflicts: 0, unavailable: 0 };
     // a few lifecycles first, so the first level does not pay for cold caches alone
     await runLevel(ctx, 2, 2);
     const levels: LevelResult[] = [];
@@ -165,8 +181,11 @@ export function throughputSummary(r: ThroughputResult): string {
   const out: string[] = [];
   out.push(
     markdownTable(
-      ['in flight', 'lifecycles', 'failed', 'wall s', 'lifecycles/s', 'conflicts (409, retried)', 'peak RSS api', 'peak RSS worker'],
-      r.levels.map((l) => [l.inFlight, l.lifecycles, l.failed, fmt(l.wallS), fmt(l.lifecyclesPerS, 2), l.conflicts, mb(l.usage.peakRss.api), mb(l.usage.peakRss.worker)]),
+      ['in flight', 'lifecycles', 'failed', 'wall s', 'lifecycles/s', '409 / 503 retried', 'peak RSS api', 'peak RSS worker'],
+      r.levels.map((l) => [
+        l.inFlight, l.lifecycles, l.failed, fmt(l.wallS), fmt(l.lifecyclesPerS, 2), `${l.conflicts} / ${l.unavailable}`,
+        mb(l.usage.peakRss.api), mb(l.usage.peakRss.worker),
+      ]),
     ),
   );
   out.push('', 'Phase latency, request → state visible (ms, p50 / p99); the HTTP call alone in brackets:', '');

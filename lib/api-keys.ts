@@ -1,4 +1,5 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { ReferenceKind } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKey, User, type IApiKey, type IUser } from '../db/entities';
 
@@ -65,18 +66,43 @@ export type VerifiedKey =
   | { ok: true; key: IApiKey; user: IUser }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'suspended' };
 
+/** `alias."column" as "alias__column"` for each stored column of an entity, from its metadata. */
+function prefixedColumns(em: EntityManager, entity: string, alias: string): string[] {
+  const stored = (p: { kind: ReferenceKind; owner?: boolean; persist?: boolean; formula?: unknown }) =>
+    p.persist !== false && !p.formula &&
+    (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner));
+  return em
+    .getMetadata()
+    .get(entity)
+    .props.filter(stored)
+    .flatMap((p) => p.fieldNames)
+    .map((f) => `${alias}."${f}" as "${alias}__${f}"`);
+}
+
+function unprefixed(row: Record<string, unknown>, alias: string): Record<string, unknown> {
+  const prefix = `${alias}__`;
+  return Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
 /** Resolves a presented token to its key and user; never throws for bad tokens. */
 export async function verifyApiKey(em: EntityManager, token: string, now = new Date()): Promise<VerifiedKey> {
   const parsed = parseToken(token);
   if (!parsed) return { ok: false, reason: 'malformed' };
-  const key = await em.findOne(ApiKey, { id: parsed.id });
-  if (!key) return { ok: false, reason: 'unknown' };
+  // Every authenticated request runs this, so the key and its user come in one round trip (two
+  // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md). em.map makes
+  // both managed entities of this request's EntityManager, exactly as findOne would.
+  const [row] = await em.execute<Record<string, unknown>[]>(
+    `select ${[...prefixedColumns(em, ApiKey.meta.className, 'k'), ...prefixedColumns(em, User.meta.className, 'u')].join(', ')}
+       from api_keys k join users u on u.id = k.user_id where k.id = ?`,
+    [parsed.id],
+  );
+  if (!row) return { ok: false, reason: 'unknown' };
+  const key = em.map(ApiKey, unprefixed(row, 'k') as never) as IApiKey;
   const presented = Buffer.from(hashSecret(parsed.secret), 'hex');
   const stored = Buffer.from(key.hashedSecret, 'hex');
   if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' };
   if (key.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  const user = await em.findOne(User, { id: key.user });
-  if (!user) return { ok: false, reason: 'unknown' };
+  const user = em.map(User, unprefixed(row, 'u') as never) as IUser;
   if (user.status === 'suspended') return { ok: false, reason: 'suspended' };
   if (now.getTime() - key.lastUsed.getTime() >= TOUCH_INTERVAL_MS) {
     // conditional update: concurrent requests of the same key write at most once per interval

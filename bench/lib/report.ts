@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, machineMarkdown, type MachineInfo } from './machine';
+import { loadAverage } from './procfs';
 import { ROOT } from './stack';
 
 // The end of every benchmark command: the raw figures as JSON in bench/results/<name>.json (the
@@ -15,9 +16,16 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
 export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string): void {
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({ name, command, machine, figures }, null, 2)}\n`);
-  process.stdout.write(`\n## ${name}\n\n${machineMarkdown(machine)}\n- command: \`${command}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`);
+  // a run on the in-memory Temporal store is another experiment: it must not replace the default's figures
+  const variant = process.env.BENCH_TEMPORAL_DB === 'memory' ? '-temporal-memory' : '';
+  const file = path.join(dir, `${name}${variant}.json`);
+  const loadAtEnd = loadAverage();
+  fs.writeFileSync(file, `${JSON.stringify({ name, command, machine, loadAtEnd, figures }, null, 2)}\n`);
+  const env = ['BENCH_TEMPORAL_DB', 'BENCH_CPU_PROF'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
+  process.stdout.write(
+    `\n## ${name}\n\n${machineMarkdown(machine)}\n- load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')}\n` +
+      `- command: \`${env}${command}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`,
+  );
 }
 
 /** Options of a benchmark command, `--name value`: integers where the default is a number. */

@@ -17,9 +17,9 @@ export async function api<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown } = {},
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers['Coder-Session-Token'] = opts.token;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(baseUrl + path, {

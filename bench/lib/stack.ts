@@ -31,6 +31,11 @@ export interface BenchStackOptions {
   temporalAddress?: string;
   /** `node --cpu-prof` for these children (env BENCH_CPU_PROF=api,worker); profiles land in workDir */
   cpuProfile?: string[];
+  /**
+   * The dev server's SQLite store: a file as `npm start` keeps it (default), or memory
+   * (env BENCH_TEMPORAL_DB=memory) to see what the file's writes cost
+   */
+  temporalDb?: 'file' | 'memory';
   /** start the taskd worker (default true) */
   worker?: boolean;
   log?: DevstackLogger;
@@ -136,6 +141,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     return child;
   };
 
+  const temporalDb = options.temporalDb ?? (process.env.BENCH_TEMPORAL_DB === 'memory' ? 'memory' : 'file');
   try {
     let postgresUrl = options.postgresUrl;
     let temporalAddress = options.temporalAddress;
@@ -148,7 +154,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
         : ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log }).then((cliPath) =>
             startTemporalDevServer({
               cliPath,
-              dbFile: path.join(workDir, 'temporal.db'),
+              dbFile: temporalDb === 'memory' ? undefined : path.join(workDir, 'temporal.db'),
               uiPort: null,
               searchAttributes: SEARCH_ATTRIBUTES,
               logFile: path.join(workDir, 'temporal.log'),

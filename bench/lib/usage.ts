@@ -59,7 +59,7 @@ export class UsageMeter {
   }
 }
 
-/** "api 12.3 s (41 %), worker ..." — CPU seconds and the share of the machine's capacity in the phase. */
+/** CPU seconds per process and its share of the machine (all cores over the phase's wall time). */
 export function cpuTable(u: Usage, cores: number): { name: string; cpuS: number | null; shareOfMachine: number | null }[] {
   return Object.entries(u.cpuS).map(([name, s]) => ({
     name,
