@@ -14,6 +14,7 @@ import { groupAlive, spawnServerProcess, whileAlive, type DevstackLogger, type S
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { startTemporalDevServer, type TemporalDevServer } from '../../devstack/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import { waitForHttpOk } from '../lib/stack';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** Every child of a run carries this variable, so a leftover process can be found after teardown. */
@@ -30,23 +31,6 @@ export interface Delivery {
 export interface ClusterEvent {
   at: number;
   what: string;
-}
-
-async function waitForOk(url: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    signal.throwIfAborted();
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-      last = `${res.status} ${await res.text()}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms: ${last}`);
 }
 
 export class ChaosCluster {
@@ -190,11 +174,11 @@ export class ChaosCluster {
   }
 
   private async startApi(): Promise<void> {
-    this.api = await this.spawnNode('api', 'api/server.ts', (signal) => waitForOk(`${this.baseUrl}/readyz`, signal, 90_000));
+    this.api = await this.spawnNode('api', 'api/server.ts', (signal) => waitForHttpOk(`${this.baseUrl}/readyz`, signal, 90_000));
   }
 
   private async startWorker(): Promise<void> {
-    this.worker = await this.spawnNode('worker', 'worker.ts', (signal) => waitForOk(`http://127.0.0.1:${this.workerHealthPort}/healthz`, signal, 90_000));
+    this.worker = await this.spawnNode('worker', 'worker.ts', (signal) => waitForHttpOk(`http://127.0.0.1:${this.workerHealthPort}/healthz`, signal, 90_000));
     this.workerUpAt = Date.now();
   }
 
