@@ -66,22 +66,45 @@ export type VerifiedKey =
   | { ok: true; key: IApiKey; user: IUser }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'suspended' };
 
-/** `alias."column" as "alias__column"` for each stored column of an entity, from its metadata. */
-function prefixedColumns(em: EntityManager, entity: string, alias: string): string[] {
-  const stored = (p: { kind: ReferenceKind; owner?: boolean; persist?: boolean; formula?: unknown }) =>
-    p.persist !== false && !p.formula &&
-    (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner));
-  return em
-    .getMetadata()
-    .get(entity)
-    .props.filter(stored)
-    .flatMap((p) => p.fieldNames)
-    .map((f) => `${alias}."${f}" as "${alias}__${f}"`);
+interface KeyUserQuery {
+  sql: string;
+  keyColumns: string[];
+  userColumns: string[];
 }
 
-function unprefixed(row: Record<string, unknown>, alias: string): Record<string, unknown> {
-  const prefix = `${alias}__`;
-  return Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+const keyUserQueries = new WeakMap<object, KeyUserQuery>();
+
+/** The one statement that reads a key with its user, built once per ORM from the entities' metadata. */
+function keyUserQuery(em: EntityManager): KeyUserQuery {
+  const metadata = em.getMetadata();
+  let query = keyUserQueries.get(metadata);
+  if (!query) {
+    const columns = (entity: string) =>
+      metadata
+        .get(entity)
+        .props.filter(
+          (p) =>
+            p.persist !== false && !p.formula &&
+            (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)),
+        )
+        .flatMap((p) => p.fieldNames);
+    const keyColumns = columns(ApiKey.meta.className);
+    const userColumns = columns(User.meta.className);
+    const select = [...keyColumns.map((c) => `k."${c}" as "k__${c}"`), ...userColumns.map((c) => `u."${c}" as "u__${c}"`)];
+    query = {
+      sql: `select ${select.join(', ')} from api_keys k join users u on u.id = k.user_id where k.id = ?`,
+      keyColumns,
+      userColumns,
+    };
+    keyUserQueries.set(metadata, query);
+  }
+  return query;
+}
+
+function pick(row: Record<string, unknown>, alias: string, columns: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) out[c] = row[`${alias}__${c}`];
+  return out;
 }
 
 /** Resolves a presented token to its key and user; never throws for bad tokens. */
@@ -91,18 +114,15 @@ export async function verifyApiKey(em: EntityManager, token: string, now = new D
   // Every authenticated request runs this, so the key and its user come in one round trip (two
   // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md). em.map makes
   // both managed entities of this request's EntityManager, exactly as findOne would.
-  const [row] = await em.execute<Record<string, unknown>[]>(
-    `select ${[...prefixedColumns(em, ApiKey.meta.className, 'k'), ...prefixedColumns(em, User.meta.className, 'u')].join(', ')}
-       from api_keys k join users u on u.id = k.user_id where k.id = ?`,
-    [parsed.id],
-  );
+  const query = keyUserQuery(em);
+  const [row] = await em.execute<Record<string, unknown>[]>(query.sql, [parsed.id]);
   if (!row) return { ok: false, reason: 'unknown' };
-  const key = em.map(ApiKey, unprefixed(row, 'k') as never) as IApiKey;
+  const key = em.map(ApiKey, pick(row, 'k', query.keyColumns) as never) as IApiKey;
   const presented = Buffer.from(hashSecret(parsed.secret), 'hex');
   const stored = Buffer.from(key.hashedSecret, 'hex');
   if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' };
   if (key.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  const user = em.map(User, unprefixed(row, 'u') as never) as IUser;
+  const user = em.map(User, pick(row, 'u', query.userColumns) as never) as IUser;
   if (user.status === 'suspended') return { ok: false, reason: 'suspended' };
   if (now.getTime() - key.lastUsed.getTime() >= TOUCH_INTERVAL_MS) {
     // conditional update: concurrent requests of the same key write at most once per interval
