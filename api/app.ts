@@ -30,14 +30,14 @@ export function createApp(deps: AppDeps) {
     c.get('log').debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.http.maxBodyBytes,
-      onError: (c) =>
-        c.json({ message: 'Request body is too large.', detail: `The limit is ${deps.config.http.maxBodyBytes} bytes.` }, 413),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.http.maxBodyBytes,
+    onError: (c) =>
+      c.json({ message: 'Request body is too large.', detail: `The limit is ${deps.config.http.maxBodyBytes} bytes.` }, 413),
+  });
+  // Reading a GET's body would make the Node adapter build a full Request (and AbortController)
+  // for every read; no GET or HEAD route reads a body.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   app.use('*', async (c, next) => {
     c.set('em', deps.orm.em.fork());
