@@ -35,6 +35,9 @@ interface RunFigures extends LoadFigures {
   serverCpuS: number | null;
   /** the server's CPU per answered request, ms: less sensitive to a busy machine than req/s */
   cpuMsPerRequest: number | null;
+  /** cores PostgreSQL and this process (autocannon) used meanwhile: with the server, where the two cores went */
+  postgresCores: number | null;
+  loadGeneratorCores: number | null;
 }
 
 export interface ReadPathResult {
@@ -82,12 +85,19 @@ export async function runReadPath(o: ReadPathOptions): Promise<ReadPathResult> {
     const connections = o.connections ?? 32;
 
     const measure = async (scenario: Scenario, side: Side, durationS: number): Promise<RunFigures> => {
-      const meter = new UsageMeter([serverOf(side)]);
+      const meter = new UsageMeter(stack.processes.filter((p) => p === serverOf(side) || p.name === 'postgres'));
       const figures = await runLoad({ ...targets[scenario][side], connections, durationS });
       const usage = meter.stop();
       if (figures.failures > 0) throw new Error(`${side} ${scenario}: ${figures.failures} failed requests`);
       const cpu = usage.cpuS[serverOf(side).name] ?? null;
-      return { ...figures, serverCpuS: cpu, cpuMsPerRequest: cpu === null ? null : (cpu * 1000) / figures.requests };
+      const cores = (name: string) => (usage.cpuS[name] === null || usage.cpuS[name] === undefined ? null : usage.cpuS[name]! / usage.wallS);
+      return {
+        ...figures,
+        serverCpuS: cpu,
+        cpuMsPerRequest: cpu === null ? null : (cpu * 1000) / figures.requests,
+        postgresCores: cores('postgres'),
+        loadGeneratorCores: cores('bench'),
+      };
     };
 
     const scenarios = o.only ?? [...SCENARIOS];
@@ -103,7 +113,15 @@ export async function runReadPath(o: ReadPathOptions): Promise<ReadPathResult> {
     const throughputRatio = {} as ReadPathResult['throughputRatio'];
     for (const scenario of scenarios) {
       const m = (side: Side) =>
-        medianOfRounds(rounds[scenario][side].map((f) => ({ ...f, serverCpuS: f.serverCpuS ?? NaN, cpuMsPerRequest: f.cpuMsPerRequest ?? NaN })));
+        medianOfRounds(
+          rounds[scenario][side].map((f) => ({
+            ...f,
+            serverCpuS: f.serverCpuS ?? NaN,
+            cpuMsPerRequest: f.cpuMsPerRequest ?? NaN,
+            postgresCores: f.postgresCores ?? NaN,
+            loadGeneratorCores: f.loadGeneratorCores ?? NaN,
+          })),
+        );
       median[scenario] = { taskd: m('taskd'), baseline: m('baseline') };
       throughputRatio[scenario] = median[scenario].taskd.reqPerSec / median[scenario].baseline.reqPerSec;
     }
@@ -131,13 +149,17 @@ export function readPathSummary(r: ReadPathResult): string {
     (['taskd', 'baseline'] as Side[]).map((side) => {
       const f = r.median[s][side];
       const ratio = side === 'taskd' ? `${fmt(r.throughputRatio[s] * 100, 0)} %` : '';
-      return [s, side, fmt(f.reqPerSec, 0), fmt(f.p50, 0), fmt(f.p99, 0), fmt(f.serverCpuS / r.durationS, 2), fmt(f.cpuMsPerRequest, 2), ratio];
+      const cores = `${fmt(f.serverCpuS / r.durationS, 2)} / ${fmt(f.postgresCores, 2)} / ${fmt(f.loadGeneratorCores, 2)}`;
+      return [s, side, fmt(f.reqPerSec, 0), fmt(f.p50, 0), fmt(f.p99, 0), cores, fmt(f.cpuMsPerRequest, 2), ratio];
     }),
   );
   return [
     `${r.tasks} tasks, ${r.connections} connections, median of ${Object.values(r.rounds)[0]!.taskd.length} rounds of ${r.durationS} s`,
     '',
-    markdownTable(['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU (cores)', 'server CPU ms / request', 'taskd / baseline req/s'], rows),
+    markdownTable(
+      ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'cores: server / PostgreSQL / autocannon', 'server CPU ms / request', 'taskd / baseline req/s'],
+      rows,
+    ),
   ].join('\n');
 }
 
