@@ -123,12 +123,15 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
   ctx.conflicts = 0;
   ctx.unavailable = 0;
   const meter = new UsageMeter(ctx.stack.processes);
+  // names (and so idempotency keys) must be new in every run of a level, warm-up included: a key
+  // whose task was deleted is refused
+  const run = Math.random().toString(36).slice(2, 7);
   const t0 = performance.now();
   const slot = async () => {
     while (started < total) {
       const n = started++;
       try {
-        await lifecycle(ctx, `tp${inFlight}-${n}`, (phase, call, all) => {
+        await lifecycle(ctx, `tp${inFlight}-${run}-${n}`, (phase, call, all) => {
           samples[phase].call.push(call);
           samples[phase].total.push(all);
         });
