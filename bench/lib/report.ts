@@ -20,11 +20,12 @@ export function writeResults(name: string, machine: MachineInfo, command: string
   const variant = process.env.BENCH_TEMPORAL_DB === 'memory' ? '-temporal-memory' : '';
   const file = path.join(dir, `${name}${variant}.json`);
   const loadAtEnd = loadAverage();
-  fs.writeFileSync(file, `${JSON.stringify({ name, command, machine, loadAtEnd, figures }, null, 2)}\n`);
   const env = ['BENCH_TEMPORAL_DB', 'BENCH_CPU_PROF'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
+  const fullCommand = `${env}${command}`;
+  fs.writeFileSync(file, `${JSON.stringify({ name, command: fullCommand, machine, loadAtEnd, figures }, null, 2)}\n`);
   process.stdout.write(
     `\n## ${name}\n\n${machineMarkdown(machine)}\n- load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')}\n` +
-      `- command: \`${env}${command}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`,
+      `- command: \`${fullCommand}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`,
   );
 }
 
