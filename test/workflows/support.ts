@@ -2,12 +2,10 @@
 // pause/resume/delete) and reads results back from the database, so workflow tests do not depend
 // on the HTTP routes.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   TASK_SEARCH_KEYS,
-  TASK_WORKFLOW_TYPE,
-  createTaskUpdate,
   taskWorkflowId,
   type BuildRef,
   type BuildRequest,
@@ -15,6 +13,7 @@ import {
   type TaskWorkflowInput,
 } from '../../workflows/contracts';
 import type { UpdateDefinition } from '@temporalio/common';
+import { createTaskViaWorkflow } from '../../api/tasks/workflows';
 import type { TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 
@@ -93,25 +92,9 @@ export function taskInput(seed: Seed, versionId: string, over: Partial<TaskWorkf
   };
 }
 
-/** The API's create call: update-with-start, joining a running workflow of the same task. */
+/** The API's create call (api/tasks/workflows.ts): update-with-start, joining a running workflow of the same task. */
 export function createTask(stack: TestStack, input: TaskWorkflowInput): Promise<CreateTaskResult> {
-  return stack.temporal.workflow.executeUpdateWithStart(createTaskUpdate, {
-    args: [],
-    updateId: `create-${input.taskId}`,
-    startWorkflowOperation: new WithStartWorkflowOperation(TASK_WORKFLOW_TYPE, {
-      workflowId: taskWorkflowId(input.taskId),
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `Task ${input.ownerName}/${input.name}`,
-      typedSearchAttributes: [
-        { key: TASK_SEARCH_KEYS.taskId, value: input.taskId },
-        { key: TASK_SEARCH_KEYS.taskStatus, value: 'pending' },
-        { key: TASK_SEARCH_KEYS.ownerName, value: input.ownerName },
-        { key: TASK_SEARCH_KEYS.templateName, value: input.templateName },
-      ],
-    }),
-  });
+  return createTaskViaWorkflow({ temporal: stack.temporal, config: stack.config }, input);
 }
 
 export function handleOf(stack: TestStack, taskId: string): WorkflowHandle {
