@@ -41,6 +41,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', async (c, next) => {
     c.set('em', deps.orm.em.fork());
+    c.set('sessions', deps.sessions);
     await next();
   });
 

@@ -4,6 +4,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Orm } from '../db/orm';
 import type { TaskEvents } from '../lib/task-events';
+import type { SessionCache } from '../lib/session-cache';
 
 /** The authenticated caller of a user endpoint. */
 export interface Actor {
@@ -29,6 +30,8 @@ export interface AppDeps {
   log: Logger;
   /** live task changes (the watch endpoints answer 503 without them) */
   events?: TaskEvents;
+  /** verified session tokens, kept current by `events` (lib/session-cache.ts); absent: no caching */
+  sessions?: SessionCache;
 }
 
 export interface AppEnv {
@@ -37,6 +40,8 @@ export interface AppEnv {
     log: Logger;
     /** forked per request: never share an identity map between requests */
     em: EntityManager;
+    /** deps.sessions, for the authentication middleware */
+    sessions: SessionCache | undefined;
     actor: Actor;
     agent: AgentActor;
   };

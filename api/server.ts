@@ -5,6 +5,7 @@ import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
 import { migrate, openOrm } from '../db/orm';
 import { TaskEvents } from '../lib/task-events';
+import { SessionCache } from '../lib/session-cache';
 import { createApp } from './app';
 import { retryUntilReady } from '../lib/retry';
 import { answerMalformedRequests } from './http-server';
@@ -24,9 +25,11 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
     log,
   });
   // one LISTEN connection per API process feeds every watch stream (lib/task-events.ts)
-  const events = new TaskEvents({ databaseUrl: config.database.url, log });
+  // ... and keeps the session cache current (lib/session-cache.ts)
+  const sessions = new SessionCache({ ttlMs: config.http.authCacheMs });
+  const events = new TaskEvents({ databaseUrl: config.database.url, log, channels: [sessions] });
   await events.start();
-  const app = createApp({ config, orm, temporal: client, log, events });
+  const app = createApp({ config, orm, temporal: client, log, events, sessions });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {

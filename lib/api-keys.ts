@@ -2,6 +2,7 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { ReferenceKind } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKey, User, type IApiKey, type IUser } from '../db/entities';
+import type { SessionCache } from './session-cache';
 
 // Coder-style session tokens "<id>-<secret>": the id is the row's primary key (so lookup is one
 // indexed read), the secret is only ever stored as SHA-256. A database dump therefore holds no
@@ -107,16 +108,30 @@ function pick(row: Record<string, unknown>, alias: string, columns: string[]): R
   return out;
 }
 
+export interface VerifyOptions {
+  /** recently used keys of this process (lib/session-cache.ts); without it every call reads the database */
+  cache?: SessionCache;
+  now?: Date;
+}
+
 /** Resolves a presented token to its key and user; never throws for bad tokens. */
-export async function verifyApiKey(em: EntityManager, token: string, now = new Date()): Promise<VerifiedKey> {
+export async function verifyApiKey(em: EntityManager, token: string, opts: VerifyOptions = {}): Promise<VerifiedKey> {
+  const now = opts.now ?? new Date();
+  const { cache } = opts;
   const parsed = parseToken(token);
   if (!parsed) return { ok: false, reason: 'malformed' };
   // Every authenticated request runs this, so the key and its user come in one round trip (two
-  // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md). em.map makes
-  // both managed entities of this request's EntityManager, exactly as findOne would.
+  // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md), or from the
+  // session cache with none. em.map makes both managed entities of this request's EntityManager,
+  // exactly as findOne would.
   const query = keyUserQuery(em);
-  const [row] = await em.execute<Record<string, unknown>[]>(query.sql, [parsed.id]);
-  if (!row) return { ok: false, reason: 'unknown' };
+  let row = cache?.get(parsed.id);
+  if (!row) {
+    const generation = cache?.generation ?? 0;
+    [row] = await em.execute<Record<string, unknown>[]>(query.sql, [parsed.id]);
+    if (!row) return { ok: false, reason: 'unknown' };
+    cache?.set(parsed.id, String(row['u__id']), row, generation);
+  }
   const key = em.map(ApiKey, pick(row, 'k', query.keyColumns) as never) as IApiKey;
   const presented = Buffer.from(hashSecret(parsed.secret), 'hex');
   const stored = Buffer.from(key.hashedSecret, 'hex');
@@ -131,10 +146,13 @@ export async function verifyApiKey(em: EntityManager, token: string, now = new D
       { id: key.id, lastUsed: { $lt: new Date(now.getTime() - TOUCH_INTERVAL_MS) } },
       { lastUsed: now },
     );
+    cache?.patch(key.id, 'k__last_used', now);
   }
   return { ok: true, key, user };
 }
 
-export async function deleteApiKey(em: EntityManager, id: string): Promise<void> {
+/** Deletes a key; this process stops accepting it at once, the others when the trigger's notification reaches them. */
+export async function deleteApiKey(em: EntityManager, id: string, cache?: SessionCache): Promise<void> {
   await em.nativeDelete(ApiKey, { id });
+  cache?.forgetKey(id);
 }

@@ -39,6 +39,8 @@ const envSchema = z.object({
   // how long stopping a process-driver workspace waits after SIGTERM (its agent uploads the log snapshot)
   TASKD_WORKSPACE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   WORKER_HEALTH_PORT: port.optional(),
+  /** how long an API process may reuse a verified session token's row (0: read it on every request) */
+  TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       host: e.HOST,
       port: e.PORT,
       maxBodyBytes: e.MAX_BODY_BYTES,
+      authCacheMs: e.TASKD_AUTH_CACHE_MS,
       accessUrl: e.TASKD_ACCESS_URL ?? `http://${e.HOST}:${e.PORT}`,
     },
     dataDir,

@@ -40,8 +40,21 @@ export interface TaskEventListener {
 /** What a subscriber wants: one task, the tasks of some owners and/or organizations, or all. */
 export type TaskInterest = { taskId: string } | { all: true } | { ownerIds: string[]; organizationIds: string[] };
 
+/**
+ * Another channel carried on the same LISTEN connection (the session cache's invalidations).
+ * `onListening(false)` means notifications may be missed from now on; `onListening(true)` that
+ * they are delivered again — anything derived from earlier ones must be re-read.
+ */
+export interface NotificationChannel {
+  channel: string;
+  onNotification(payload: string): void;
+  onListening(listening: boolean): void;
+}
+
 export interface TaskEventsOptions {
   databaseUrl: string;
+  /** further channels to LISTEN on with the same connection */
+  channels?: NotificationChannel[];
   log: Logger;
   coalesceMs?: number;
   /** reconnect backoff: doubles from min to max */
@@ -109,6 +122,7 @@ export class TaskEvents {
     const client = this.client;
     this.client = null;
     for (const listener of this.allListeners()) this.call(listener, (l) => l.onClose());
+    for (const c of this.opts.channels ?? []) this.call(c, (x) => x.onListening(false));
     await client?.end().catch(() => {});
   }
 
@@ -148,12 +162,15 @@ export class TaskEvents {
     // before connect: a failure while connecting must not become an unhandled 'error' event
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
+    const channels = this.opts.channels ?? [];
     client.on('notification', (msg) => {
-      if (msg.channel === TASK_EVENTS_CHANNEL && msg.payload) this.receive(msg.payload);
+      if (!msg.payload) return;
+      if (msg.channel === TASK_EVENTS_CHANNEL) this.receive(msg.payload);
+      else for (const c of channels) if (c.channel === msg.channel) this.call(c, (x) => x.onNotification(msg.payload!));
     });
     try {
       await client.connect();
-      await client.query(`listen ${TASK_EVENTS_CHANNEL}`);
+      await client.query([TASK_EVENTS_CHANNEL, ...channels.map((c) => c.channel)].map((name) => `listen ${name};`).join(' '));
     } catch (err) {
       this.lost(client, err as Error);
       return;
@@ -168,6 +185,7 @@ export class TaskEvents {
     const reconnected = this.everConnected;
     this.everConnected = true;
     this.log.debug({ reconnected }, 'listening for task changes');
+    for (const c of channels) this.call(c, (x) => x.onListening(true));
     if (reconnected) for (const listener of this.allListeners()) this.call(listener, (l) => l.onResync());
   }
 
@@ -180,6 +198,7 @@ export class TaskEvents {
     client.end().catch(() => {});
     if (this.client === client) this.client = null;
     if (this.pingTimer) clearTimeout(this.pingTimer);
+    for (const c of this.opts.channels ?? []) this.call(c, (x) => x.onListening(false));
     if (this.closed) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? 5_000);
@@ -234,7 +253,7 @@ export class TaskEvents {
     for (const [listener, changes] of deliveries) this.call(listener, (l) => l.onChanges(changes));
   }
 
-  private call(listener: TaskEventListener, fn: (l: TaskEventListener) => void): void {
+  private call<T>(listener: T, fn: (l: T) => void): void {
     try {
       fn(listener);
     } catch (err) {

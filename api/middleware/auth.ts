@@ -41,7 +41,7 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
       `Provide a session token in the "${SESSION_TOKEN_HEADER}" header, an "Authorization: Bearer" header or the "${SESSION_TOKEN_COOKIE}" cookie.`,
     );
   }
-  const verified = await verifyApiKey(c.get('em'), token);
+  const verified = await verifyApiKey(c.get('em'), token, { cache: c.get('sessions') });
   if (!verified.ok) throw signedOut(REASONS[verified.reason]);
   c.set('actor', {
     userId: verified.user.id,

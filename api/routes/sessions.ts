@@ -145,7 +145,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const actor = c.get('actor');
-      await deleteApiKey(c.get('em'), actor.apiKeyId);
+      await deleteApiKey(c.get('em'), actor.apiKeyId, c.get('sessions'));
       deleteCookie(c, SESSION_TOKEN_COOKIE, { path: '/' });
       await recordAudit(c, { action: 'logout', resourceType: 'api_key', resourceTarget: actor.apiKeyId, statusCode: 200 });
       return c.json({ message: 'Logged out!' }, 200);

@@ -68,7 +68,7 @@ export function registerWebRoutes(app: ApiApp): void {
   app.get('/web/session', async (c) => {
     const em = c.get('em');
     const token = sessionTokenFrom(c);
-    const signedIn = token ? (await verifyApiKey(em, token)).ok : false;
+    const signedIn = token ? (await verifyApiKey(em, token, { cache: c.get('sessions') })).ok : false;
     const firstUserCreated = signedIn || (await em.count(User, {})) > 0;
     securityHeaders(c);
     c.header('Cache-Control', 'no-store');

@@ -51,7 +51,7 @@ function problemOf(err: unknown): { message: string; detail?: string } {
 async function reauthenticate(c: Context<AppEnv>, deps: AppDeps): Promise<void> {
   c.set('em', deps.orm.em.fork());
   const token = sessionTokenFrom(c);
-  const verified = token ? await verifyApiKey(c.get('em'), token) : null;
+  const verified = token ? await verifyApiKey(c.get('em'), token, { cache: deps.sessions }) : null;
   if (!verified?.ok) throw signedOut('The session ended while the stream was open.');
 }
 

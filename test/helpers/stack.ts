@@ -16,6 +16,7 @@ import { connectTemporal } from '../../lib/temporal';
 import { createTaskdWorker } from '../../lib/worker-runtime';
 import { migrate, openOrm, type Orm } from '../../db/orm';
 import { TaskEvents } from '../../lib/task-events';
+import { SessionCache } from '../../lib/session-cache';
 import { freePort } from '../../devstack/free-port';
 import { stopAllWorkspaces } from '../../provisioner/process';
 
@@ -37,6 +38,8 @@ export interface TestStack {
   baseUrl: string;
   config: Config;
   orm: Orm;
+  /** the API's session cache (lib/session-cache.ts) */
+  sessions: SessionCache;
   temporal: TemporalClient;
   log: Logger;
   databaseUrl: string;
@@ -110,9 +113,10 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   };
   if (opts.worker !== false) await startWorker();
 
-  const events = new TaskEvents({ databaseUrl, log });
+  const sessions = new SessionCache({ ttlMs: config.http.authCacheMs });
+  const events = new TaskEvents({ databaseUrl, log, channels: [sessions] });
   await events.start();
-  const app = createApp({ config, orm, temporal: client, log, events });
+  const app = createApp({ config, orm, temporal: client, log, events, sessions });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
   answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
@@ -125,6 +129,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
     baseUrl,
     config,
     orm,
+    sessions,
     temporal: client,
     log,
     databaseUrl,
