@@ -46,7 +46,11 @@ export const ORG_MEMBER_ROLE = 'organization-member';
 
 /** Looks a user up by "me", id or username WITHOUT authorization — only for callers that check next. */
 export async function findUserUnchecked(em: EntityManager, actor: Actor | null, ref: string): Promise<IUser | null> {
-  if (ref === 'me') return actor ? em.findOne(User, { id: actor.userId }) : null;
+  if (ref === 'me') {
+    if (!actor) return null;
+    // a copy: em.map may convert the values it is given, and the row is shared with the session cache
+    return actor.storedUser ? (em.map(User, { ...actor.storedUser } as never) as IUser) : em.findOne(User, { id: actor.userId });
+  }
   const id = parseUuid(ref);
   if (id) return em.findOne(User, { id });
   return em.findOne(User, { [raw((alias) => `lower(${alias}.username)`)]: ref.toLowerCase() });

@@ -12,6 +12,8 @@ export interface Actor {
   username: string;
   isSiteOwner: boolean;
   apiKeyId: string;
+  /** the caller's users row as read when the token was verified: "me" resolves without a query */
+  storedUser?: Readonly<Record<string, unknown>>;
 }
 
 /** The authenticated caller of an agent endpoint (agent token). */

@@ -48,6 +48,7 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
     username: verified.user.username,
     isSiteOwner: verified.user.isSiteOwner,
     apiKeyId: verified.key.id,
+    storedUser: verified.user.row,
   });
   // every later log line of this request names the caller
   c.set('log', c.get('log').child({ userId: verified.user.id }));

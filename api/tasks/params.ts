@@ -53,8 +53,9 @@ async function lookUpTask(c: Context<AppEnv>, ownerId: string, ref: string): Pro
 }
 
 /** Both path parameters at once, in the order Coder's middleware chain resolves them. */
-export async function resolveTaskPath(c: Context<AppEnv>, params: { user: string; task: string }) {
-  const owner = await resolveUserParam(c, params.user);
-  const task = await resolveTaskParam(c, owner.id, params.task);
-  return { owner, task };
+export async function resolveTaskPath(c: Context<AppEnv>, params: { user: string; task: string }): Promise<{ task: TaskRecord }> {
+  // "me" is the authenticated caller, who exists: only the id is needed, so nothing is loaded
+  const ownerId = params.user === 'me' ? actorOf(c).userId : (await resolveUserParam(c, params.user)).id;
+  const task = await resolveTaskParam(c, ownerId, params.task);
+  return { task };
 }
