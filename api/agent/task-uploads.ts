@@ -3,6 +3,7 @@ import type { AgentActor } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, notFound, withCause } from '../errors';
 import { parseUuid } from '../../domain/ids';
 import { replaceNul } from '../middleware/no-nul';
+import { rfc3339 } from '../../db/queries/sql';
 
 // What an agent uploads about its task: the log snapshot of spec §4.1 (checks in the stated order,
 // the task before the body, so an agent cannot make the server read 64 KiB for nothing) and, beyond
@@ -133,17 +134,55 @@ export interface ConversationMessage {
   time: string;
 }
 
+interface StoredMessage {
+  message_id: number;
+  role: string;
+  content: string;
+  time: string;
+}
+
+/**
+ * Whether the app is telling a different conversation than the one stored from `base` on: a message
+ * it sends under the id of a stored message that can no longer change (every message but the last
+ * is final in AgentAPI) and differs from it. A restored app (state file) replays its messages
+ * unchanged; one that lost its state starts over at 0 with a new first message.
+ */
+function startedOver(incoming: ConversationMessage[], stored: Map<number, StoredMessage>, base: number, lastId: number): boolean {
+  return incoming.some((m) => {
+    const s = stored.get(base + m.id);
+    if (!s || s.message_id === lastId) return false;
+    return s.role !== m.role || s.content !== m.content || new Date(s.time).getTime() !== new Date(m.time).getTime();
+  });
+}
+
 /**
  * Upserts messages by (task, id): AgentAPI ids are positions and only the last message changes,
- * so the newest content of an id wins. A user message means the prompt reached the AI app.
+ * so the newest content of an id wins. When the app has started a new conversation (it lost its
+ * state), the new one is stored after the old, which stays readable. A user message means the
+ * prompt reached the AI app.
  */
 export async function storeMessages(em: EntityManager, taskId: string, messages: ConversationMessage[]): Promise<void> {
   // one row may be written once per statement: the last version of an id in the batch wins
   const latest = [...new Map(messages.map((m) => [m.id, m])).values()];
   if (latest.length === 0) return;
   await em.transactional(async (tx) => {
+    // forwards of one task are serialised here: each decides on what the previous one wrote
+    const [task] = await tx.execute<{ base: number }[]>('select conversation_base as base from tasks where id = ? for update', [taskId]);
+    let base = task?.base ?? 0;
+    const [{ last }] = await tx.execute<{ last: number | null }[]>('select max(message_id) as last from task_messages where task_id = ?', [taskId]);
+    if (last !== null && last >= base) {
+      const rows = await tx.execute<StoredMessage[]>(
+        `select message_id, role, content, ${rfc3339('time')} as time from task_messages
+          where task_id = ? and message_id in (${latest.map(() => '?').join(', ')})`,
+        [taskId, ...latest.map((m) => base + m.id)],
+      );
+      if (startedOver(latest, new Map(rows.map((r) => [r.message_id, r])), base, last)) {
+        base = last + 1;
+        await tx.execute('update tasks set conversation_base = ? where id = ?', [base, taskId], 'run');
+      }
+    }
     const values = latest.map(() => '(?, ?, ?, ?, ?::timestamptz)').join(', ');
-    const params = latest.flatMap((m) => [taskId, m.id, m.role, m.content, m.time]);
+    const params = latest.flatMap((m) => [taskId, base + m.id, m.role, m.content, m.time]);
     await tx.execute(
       `insert into task_messages (task_id, message_id, role, content, time) values ${values}
        on conflict (task_id, message_id) do update set role = excluded.role, content = excluded.content, time = excluded.time`,

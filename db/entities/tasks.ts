@@ -18,6 +18,9 @@ export const Task = defineEntity({
     prompt: p.text(),
     // set once the workspace agent has delivered the prompt to the AI app: resumes never resend it
     promptDeliveredAt: p.datetime().nullable(),
+    // where the AI app's current conversation starts among the stored messages (task_messages ids):
+    // an app that restarts without its state numbers its messages from 0 again, after the old ones
+    conversationBase: p.integer().default(0),
     idempotencyKey: p.string().nullable(),
     createdAt: p.datetime(),
     deletedAt: p.datetime().nullable(),

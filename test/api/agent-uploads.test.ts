@@ -138,6 +138,45 @@ describe('messages (beyond Coder)', () => {
     assert.equal((await post(t, 'nope', [msg(0, 'agent', 'x')])).status, 400);
   });
 
+  const at = (id: number, role: string, content: string, time: string) => ({ id, role, content, time });
+
+  test('an app that lost its state starts over at id 0: its conversation is stored after the old one', async () => {
+    const t = await seedTask(stack.orm);
+    const first = [at(0, 'agent', 'Welcome', '2026-04-10T10:00:00.1Z'), at(1, 'user', 'Fix the bug', '2026-04-10T10:00:01Z'), at(2, 'agent', 'Fixed.', '2026-04-10T10:00:09Z')];
+    assert.equal((await post(t, t.taskId, first)).status, 204);
+    // the restarted app: the same banner, but a new message 0 (its time), then a new exchange
+    assert.equal((await post(t, t.taskId, [at(0, 'agent', 'Welcome', '2026-04-11T08:00:00.5Z')])).status, 204);
+    assert.equal((await post(t, t.taskId, [at(1, 'user', 'Now the docs', '2026-04-11T08:01:00Z'), at(2, 'agent', 'Writ', '2026-04-11T08:01:02Z')])).status, 204);
+    assert.equal((await post(t, t.taskId, [at(2, 'agent', 'Written.', '2026-04-11T08:01:05Z')])).status, 204);
+    assert.deepEqual(await stored(t), [
+      { message_id: 0, role: 'agent', content: 'Welcome' },
+      { message_id: 1, role: 'user', content: 'Fix the bug' },
+      { message_id: 2, role: 'agent', content: 'Fixed.' },
+      { message_id: 3, role: 'agent', content: 'Welcome' },
+      { message_id: 4, role: 'user', content: 'Now the docs' },
+      { message_id: 5, role: 'agent', content: 'Written.' },
+    ]);
+    const logs = await query<{ content: string }>(stack.orm, 'select content from task_messages where task_id = ? order by message_id', [t.taskId]);
+    assert.equal(logs.length, 6, 'nothing of the first conversation was overwritten');
+  });
+
+  test('an app that restored its state replays the same messages: nothing is duplicated', async () => {
+    const t = await seedTask(stack.orm);
+    const conversation = [at(0, 'agent', 'Welcome', '2026-04-10T10:00:00.123456789Z'), at(1, 'user', 'Go', '2026-04-10T10:00:01Z'), at(2, 'agent', 'Done', '2026-04-10T10:00:05Z')];
+    assert.equal((await post(t, t.taskId, conversation)).status, 204);
+    // resumed: the replay, one message at a time as the workspace agent forwards them, then more
+    for (const m of conversation) assert.equal((await post(t, t.taskId, [m])).status, 204);
+    assert.equal((await post(t, t.taskId, [at(3, 'user', 'More', '2026-04-12T09:00:00Z')])).status, 204);
+    assert.deepEqual((await stored(t)).map((m) => [m.message_id, m.content]), [[0, 'Welcome'], [1, 'Go'], [2, 'Done'], [3, 'More']]);
+  });
+
+  test('the last message may still change: a new version of it is an update, not a new conversation', async () => {
+    const t = await seedTask(stack.orm);
+    assert.equal((await post(t, t.taskId, [at(0, 'agent', 'Welcome', '2026-04-10T10:00:00Z'), at(1, 'user', 'Go', '2026-04-10T10:00:01Z'), at(2, 'agent', 'Wor', '2026-04-10T10:00:02Z')])).status, 204);
+    assert.equal((await post(t, t.taskId, [at(2, 'agent', 'Working on it', '2026-04-10T10:00:04Z')])).status, 204);
+    assert.deepEqual((await stored(t)).map((m) => [m.message_id, m.content]), [[0, 'Welcome'], [1, 'Go'], [2, 'Working on it']]);
+  });
+
   test('a NUL character in a message is stored as U+FFFD, not a 500 (found by test/fuzz)', async () => {
     const t = await seedTask(stack.orm);
     assert.equal((await post(t, t.taskId, [msg(0, 'agent', 'a\u0000b')])).status, 204);

@@ -108,6 +108,19 @@ test('create → active, prompt and reply in the logs; send; pause keeps logs; r
   const afterResume = (await logs(id)).logs;
   assert.equal(afterResume.filter((e) => e.type === 'input' && e.content === 'Write a haiku about durable workflows').length, 1, 'the prompt is not sent again');
   assert.deepEqual(afterResume.slice(0, l.length).map((e) => e.content), l.map((e) => e.content), 'the earlier conversation is intact');
+  // the restored app replays its conversation to the new workspace agent: stored once, not twice
+  const more = await post(`${id}/send`, { input: 'One more verse' });
+  assert.equal(more.status, 204, JSON.stringify(more.body));
+  await replied(id, 'One more verse');
+  const stored = await waitFor(async () => {
+    const rows = await stack.orm.em.fork().getConnection().execute<{ content: string }[]>(
+      'select content from task_messages where task_id = ? order by message_id',
+      [id],
+    );
+    return rows.length >= l.length + 2 && rows.at(-1)!.content.endsWith('What would you like next?') ? rows : null;
+  }, { what: 'the new exchange stored' });
+  assert.deepEqual(stored.slice(0, l.length).map((r) => r.content), l.map((e) => e.content));
+  assert.equal(stored.length, l.length + 2, 'the replayed history was not stored a second time');
 
   const deleted = await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token });
   assert.equal(deleted.status, 202);
