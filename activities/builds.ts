@@ -73,12 +73,15 @@ export function createBuildActivities(deps: ActivityDeps) {
           if (existing.job_id === input.operationKey) return { buildId: existing.id, buildNumber: input.buildNumber };
           throw businessFailure(TaskFailure.buildActive, 'A workspace build is already active.');
         }
-        const task = await sqlOne<{ deleted: boolean }>(
+        const task = await sqlOne<{ deleted: boolean; workspace_deleted: boolean }>(
           tx,
-          'select deleted_at is not null as deleted from tasks where id = ? for update',
-          [input.taskId],
+          `select t.deleted_at is not null as deleted, coalesce(w.deleted, true) as workspace_deleted
+             from tasks t left join workspaces w on w.id = ? where t.id = ? for update of t`,
+          [input.workspaceId, input.taskId],
         );
-        if (!task || task.deleted) throw businessFailure(TaskFailure.taskDeleted, 'The task has been deleted.');
+        // a deleted task whose delete build failed still has a workspace, which another delete may remove
+        const deletable = input.transition === 'delete' && task !== null && !task.workspace_deleted;
+        if (!task || (task.deleted && !deletable)) throw businessFailure(TaskFailure.taskDeleted, 'The task has been deleted.');
         const previous = await sqlOne<{ template_version_id: string; template_version_preset_id: string | null }>(
           tx,
           `select template_version_id, template_version_preset_id from workspace_builds

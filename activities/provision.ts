@@ -101,11 +101,16 @@ export function createProvisionActivities(deps: ProvisionDeps) {
   const provisioners = deps.provisioners ?? createProvisioners({ config: deps.config, log: deps.log });
   return {
     /** Runs build `buildId` through its template's driver; for a start build, returns the apps to record. */
-    async provisionWorkspace(input: { buildId: string }): Promise<StartOutcome> {
+    async provisionWorkspace(input: { buildId: string; orphan?: boolean }): Promise<StartOutcome> {
       try {
         const ctx = await loadBuildContext(deps, input.buildId);
         const driver = provisioners.driver(ctx.definition.provisioner);
         const log = deps.log.child({ buildId: input.buildId, workspaceId: ctx.workspaceId, transition: ctx.transition });
+        if (input.orphan && ctx.transition === 'delete') {
+          // Coder's orphan: the workspace record goes, whatever the provisioner left stays as it is
+          log.warn({ provisioner: driver.name }, 'workspace deleted as an orphan: the provisioner was not run');
+          return NO_APPS;
+        }
         log.debug({ provisioner: driver.name }, 'provisioning');
         switch (ctx.transition) {
           case 'start':

@@ -80,6 +80,8 @@ export interface BuildRequest {
   initiatorId: string;
   /** request id of the HTTP call, for audit entries and logs */
   requestId?: string;
+  /** delete only: mark the workspace deleted without running its provisioner (Coder's `orphan`) */
+  orphan?: boolean;
 }
 
 export interface BuildRef {

@@ -3,6 +3,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   upsertSearchAttributes,
   uuid4,
@@ -31,12 +32,17 @@ import {
 // loop performs (run a build, settle a start, auto-pause). Every change of memory goes through
 // publish(), which keeps the TaskStatus search attribute and the UI's current details in step.
 
+/** Patch id: a failed delete build keeps the workflow (and the workspace deletable), see keepAfterFailedDelete. */
+export const FAILED_DELETE_RETRYABLE = 'failed-delete-retryable';
+
 export interface QueuedBuild {
   ref: BuildRef;
   transition: BuildTransition;
   reason: string;
   /** enqueued once the build row exists, before the build runs (pause/resume, §3.9) */
   notify: TaskNotificationEvent | null;
+  /** a delete that skips the provisioner (Coder's orphan): the workspace is marked deleted as it is */
+  orphan?: boolean;
 }
 
 export interface BuildRequest {
@@ -46,6 +52,7 @@ export interface BuildRequest {
   initiatorId: string;
   requestId?: string;
   notify: TaskNotificationEvent | null;
+  orphan?: boolean;
 }
 
 export class TaskRun {
@@ -156,7 +163,9 @@ export class TaskRun {
       ]);
       m.records = { ...m.records, latestBuild: { ...m.records.latestBuild, buildId: ref.buildId } };
       if (req.op === 'delete') m.deleteAccepted = true;
-      this.queue.push({ ref, transition: req.transition, reason: req.reason, notify: req.notify });
+      const queued: QueuedBuild = { ref, transition: req.transition, reason: req.reason, notify: req.notify };
+      if (req.orphan && req.transition === 'delete') queued.orphan = true;
+      this.queue.push(queued);
       return ref;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -183,14 +192,18 @@ export class TaskRun {
     this.setJob(buildId, 'running');
     let outcome: StartOutcome;
     try {
-      outcome = await this.provision(buildId, story);
+      outcome = await this.provision(buildId, q.orphan ? `${story}, orphaned` : story, q.orphan === true);
     } catch (err) {
       if (isCancellation(err)) throw err;
       this.finishing = true;
       await records.failBuild.executeWithOptions({ summary: story }, [{ buildId, error: failureMessage(err) }]);
       this.finishing = false;
       this.setJob(buildId, 'failed');
-      if (q.transition === 'delete') await this.finishDelete(false);
+      if (q.transition === 'delete') {
+        // Older runs ended here with the workspace still standing and nothing left to delete it with.
+        if (patched(FAILED_DELETE_RETRYABLE)) await this.keepAfterFailedDelete();
+        else await this.finishDelete(false);
+      }
       return;
     }
     this.finishing = true;
@@ -279,13 +292,13 @@ export class TaskRun {
     this.publish();
   }
 
-  private provision(buildId: string, story: string): Promise<StartOutcome> {
+  private provision(buildId: string, story: string, orphan: boolean): Promise<StartOutcome> {
     const hostId = this.mem().records.hostId;
     // a workspace that lives on one host (process driver) is built by that host's worker
     const routing = hostId
       ? { taskQueue: `${workflowInfo().taskQueue}@${hostId}`, scheduleToStartTimeout: HOST_PICKUP_TIMEOUT }
       : {};
-    return provisioning.provisionWorkspace.executeWithOptions({ summary: story, ...routing }, [{ buildId }]);
+    return provisioning.provisionWorkspace.executeWithOptions({ summary: story, ...routing }, [orphan ? { buildId, orphan } : { buildId }]);
   }
 
   private async markStartTimeout(stage: StartTimeoutStage, timeoutS: number): Promise<void> {
@@ -309,6 +322,19 @@ export class TaskRun {
       // notifications never fail what caused them (§7.1): the event is logged instead
       log.warn('notification could not be enqueued', { taskId: this.input.taskId, buildId, event: event.kind, error: failureMessage(err) });
     }
+  }
+
+  /**
+   * A delete build failed: the task is gone (it was deleted when the delete was accepted, §3.5) but
+   * its workspace still stands, so the workflow stays to run another delete build for it — a retry,
+   * or an orphaning one — asked for through POST /workspaces/{id}/builds.
+   */
+  private async keepAfterFailedDelete(): Promise<void> {
+    const m = this.mem();
+    await records.finalizeDelete({ taskId: this.input.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded: false });
+    m.deleteAccepted = true;
+    this.phase = 'delete failed; waiting for another delete of the workspace';
+    this.publish();
   }
 
   private async finishDelete(buildSucceeded: boolean): Promise<void> {

@@ -34,8 +34,12 @@ export function buildInFlight(b: BuildSnapshot): boolean {
 
 /** Why `op` is refused right now (spec §3.5, §3.9), or null when it may go ahead. */
 export function rejectOperation(m: TaskMemory, op: TaskOperation): { type: string; message: string } | null {
-  if (m.deleteAccepted || m.records.deleted) return { type: TaskFailure.taskDeleted, message: 'The task has been deleted.' };
   const b = m.records.latestBuild;
+  if (m.deleteAccepted || m.records.deleted) {
+    // a delete whose build failed leaves the workspace standing: deleting it again is the way out
+    const retry = op === 'delete' && !m.records.deleted && b.transition === 'delete' && b.jobStatus === 'failed';
+    if (!retry) return { type: TaskFailure.taskDeleted, message: 'The task has been deleted.' };
+  }
   if (op === 'resume' && b.transition === 'start' && b.jobStatus === 'succeeded') {
     return { type: TaskFailure.workspaceRunning, message: 'Task workspace is already running.' };
   }

@@ -30,7 +30,12 @@ const credentialsParams = workspaceParam.extend({
   agent: z.string().openapi({ param: { name: 'agent', in: 'path' }, description: 'Agent name' }),
 });
 const createBuildRequest = z
-  .object({ transition: z.enum(['start', 'stop', 'delete']), template_version_id: z.string().optional() })
+  .object({
+    transition: z.enum(['start', 'stop', 'delete']),
+    template_version_id: z.string().optional(),
+    /** delete only: the workspace is marked deleted without running its provisioner (what it created stays) */
+    orphan: z.boolean().optional(),
+  })
   .openapi('CreateWorkspaceBuildRequest');
 const credentialsSchema = z
   .object({ agent_token: z.string(), command: z.string() })
@@ -144,7 +149,8 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
-      const { transition } = c.req.valid('json');
+      const { transition, orphan } = c.req.valid('json');
+      if (orphan && transition !== 'delete') throw new ApiError(400, 'Orphan is only permitted when deleting a workspace.');
       const em = c.get('em');
       // The newest task of the workspace, deleted or not: a failed delete must stay retryable.
       const task = await queryOne<{ id: string }>(
@@ -153,7 +159,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
         [workspace.id],
       );
       if (!task) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
-      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition]);
+      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition], { orphan });
       if (transition === 'delete') await softDeleteTask(em, task.id);
       if (!build) throw notFound();
       return c.json(workspaceBuildJson(build), 201);

@@ -30,6 +30,7 @@ export async function requestTaskBuild(
   deps: AppDeps,
   taskId: string,
   operation: BuildOperation,
+  options: { orphan?: boolean } = {},
 ): Promise<BuildOutcome> {
   const em = c.get('em');
   // Beyond Coder: an Idempotency-Key makes pause/resume/delete safe to retry after a timeout
@@ -42,7 +43,7 @@ export async function requestTaskBuild(
       em,
       taskId,
       UPDATES[operation],
-      { initiatorId: actorOf(c).userId, requestId: c.get('requestId') },
+      { initiatorId: actorOf(c).userId, requestId: c.get('requestId'), ...(options.orphan ? { orphan: true } : {}) },
       updateId,
     );
     buildId = ref.buildId;

@@ -190,3 +190,56 @@ describe('GET /workspaces/{workspace}/external-agent/{agent}/credentials', () =>
     assert.equal(res.body.message, 'Workspace does not have an external agent.');
   });
 });
+
+// A delete whose build fails: the task is gone at once (spec §3.5), but its workspace still stands
+// and keeps its name, so it must stay deletable — again through POST /workspaces/{id}/builds, or as
+// an orphan (Coder's escape hatch: the record goes, the provisioner is not run) when the provisioner
+// keeps failing.
+describe('a failed delete', () => {
+  test('a failed delete leaves the workspace deletable: retried, then orphaned, after which the name is free', async () => {
+    const { token } = world.alice;
+    const { version } = await createAiTemplate(stack, world.owner.token, world.org.id, { workspace: { echo: { fail: ['delete'] } } });
+    const create = () =>
+      stack.api('POST', '/api/v2/tasks/me', { token, body: { template_version_id: version.id, input: 'work', name: 'doomed' } });
+    const created = await create();
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { id, workspace_id: workspaceId } = created.body as { id: string; workspace_id: string };
+    await waitFor(async () => (await stack.api('GET', `/api/v2/tasks/me/${id}`, { token })).body.status === 'active', { what: 'task active' });
+
+    const workspace = () => stack.api('GET', `/api/v2/workspaces/${workspaceId}`, { token });
+    const deleteFailed = (buildNumber: number) =>
+      waitFor(async () => {
+        const b = (await workspace()).body.latest_build;
+        return b?.build_number === buildNumber && b.transition === 'delete' && b.status === 'failed';
+      }, { what: `delete build #${buildNumber} failed` });
+    const build = (body: unknown) => stack.api('POST', `/api/v2/workspaces/${workspaceId}/builds`, { token, body });
+
+    assert.equal((await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token })).status, 202);
+    await deleteFailed(2);
+    assert.equal((await stack.api('GET', `/api/v2/tasks/me/${id}`, { token })).status, 404, 'the task is deleted');
+    const taken = await create();
+    assert.equal(taken.status, 409, 'the standing workspace keeps its name');
+    assert.equal(taken.body.message, 'Workspace "doomed" already exists.');
+    assert.equal((await stack.api('POST', `/api/v2/tasks/me/${id}/resume`, { token })).status, 404, 'nothing but a delete is taken');
+
+    const retried = await build({ transition: 'delete' });
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.equal(retried.body.build_number, 3);
+    await deleteFailed(3);
+
+    const wrong = await build({ transition: 'stop', orphan: true });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.message, 'Orphan is only permitted when deleting a workspace.');
+
+    const orphaned = await build({ transition: 'delete', orphan: true });
+    assert.equal(orphaned.status, 201, JSON.stringify(orphaned.body));
+    assert.equal(orphaned.body.build_number, 4);
+    await waitFor(async () => (await workspace()).status === 410, { what: 'workspace deleted' });
+    const gone = await stack.api('GET', `/api/v2/workspaces/${workspaceId}?include_deleted=true`, { token });
+    assert.equal(gone.body.latest_build.status, 'deleted');
+    assert.equal((await build({ transition: 'delete' })).status, 404, 'a deleted workspace takes no more builds');
+
+    const again = await create();
+    assert.equal(again.status, 201, `the name is free again: ${JSON.stringify(again.body)}`);
+  });
+});

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
-import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate } from '../../workflows/contracts';
+import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
 import { createTask, handleOf, operate, readTask, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
 // Recorded histories of real task lifecycles are replayed against the current workflow code: a
@@ -111,6 +111,24 @@ describe('task workflow replay', () => {
       await createTask(stack, taken).catch(() => undefined);
       await handleOf(stack, taken.taskId).result();
       await save(stack, 'name-taken', taken.taskId);
+
+      // a delete build that fails keeps the workflow; a retried delete fails again, an orphaning one ends it
+      const undeletable = await seedVersion(stack, seed, { echo: { fail: ['delete'] } });
+      const stuck = taskInput(seed, undeletable, { name: 'recorded-failed-delete' });
+      await createTask(stack, stuck);
+      await waitForStatus(stack, stuck.taskId, 'active');
+      await operate(stack, stuck.taskId, deleteTaskUpdate, req);
+      const failedDelete = (n: number) =>
+        waitFor(async () => {
+          const view = await handleOf(stack, stuck.taskId).query(taskViewQuery);
+          return view.latestBuildNumber === n && !view.buildActive;
+        }, { what: `delete build #${n} over` });
+      await failedDelete(2);
+      await operate(stack, stuck.taskId, deleteTaskUpdate, req);
+      await failedDelete(3);
+      await operate(stack, stuck.taskId, deleteTaskUpdate, { ...req, orphan: true });
+      await handleOf(stack, stuck.taskId).result();
+      await save(stack, 'failed-delete-retried-then-orphaned', stuck.taskId);
     } finally {
       await stack.close();
     }

@@ -61,6 +61,15 @@ describe('rejectOperation (spec §3.5, §3.9, §10)', () => {
     m.deleteAccepted = true;
     for (const op of ['pause', 'resume', 'delete'] as const) assert.equal(rejectOperation(m, op)?.type, TaskFailure.taskDeleted);
   });
+
+  it('after a failed delete build only another delete goes through; once the workspace is gone, nothing', () => {
+    const m = memory({ transition: 'delete', jobStatus: 'failed' });
+    m.deleteAccepted = true;
+    assert.equal(rejectOperation(m, 'delete'), null);
+    for (const op of ['pause', 'resume'] as const) assert.equal(rejectOperation(m, op)?.type, TaskFailure.taskDeleted);
+    m.records.deleted = true;
+    assert.equal(rejectOperation(m, 'delete')?.type, TaskFailure.taskDeleted);
+  });
 });
 
 describe('status and agent reports', () => {
