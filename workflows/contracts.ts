@@ -82,6 +82,11 @@ export interface BuildRequest {
   requestId?: string;
   /** delete only: mark the workspace deleted without running its provisioner (Coder's `orphan`) */
   orphan?: boolean;
+  /**
+   * Asked for through the workspace (POST /workspaces/{id}/builds), not the task API: the build's
+   * reason is `initiator` and no Task Paused / Task Resumed notification goes out, as in Coder.
+   */
+  viaWorkspace?: boolean;
 }
 
 export interface BuildRef {

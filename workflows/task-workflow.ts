@@ -63,7 +63,16 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
   const operate = (op: TaskOperation) => async (req: BuildRequest) => {
     if (!run.loaded) await condition(() => run.loaded);
     const o = OPERATIONS[op];
-    return run.requestBuild({ op, transition: o.transition, reason: o.reason, notify: o.notify, initiatorId: req.initiatorId, requestId: req.requestId, orphan: req.orphan });
+    const viaWorkspace = req.viaWorkspace === true;
+    return run.requestBuild({
+      op,
+      transition: o.transition,
+      reason: viaWorkspace ? BuildReason.initiator : o.reason,
+      notify: viaWorkspace ? null : o.notify,
+      initiatorId: req.initiatorId,
+      requestId: req.requestId,
+      orphan: req.orphan,
+    });
   };
   const validate = (op: TaskOperation) => (req: BuildRequest) => {
     checkRequest(req);

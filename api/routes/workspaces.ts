@@ -159,7 +159,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
         [workspace.id],
       );
       if (!task) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
-      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition], { orphan });
+      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition], { orphan, viaWorkspace: true });
       if (transition === 'delete') await softDeleteTask(em, task.id);
       if (!build) throw notFound();
       return c.json(workspaceBuildJson(build), 201);

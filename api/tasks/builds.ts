@@ -30,7 +30,7 @@ export async function requestTaskBuild(
   deps: AppDeps,
   taskId: string,
   operation: BuildOperation,
-  options: { orphan?: boolean } = {},
+  options: { orphan?: boolean; viaWorkspace?: boolean } = {},
 ): Promise<BuildOutcome> {
   const em = c.get('em');
   // Beyond Coder: an Idempotency-Key makes pause/resume/delete safe to retry after a timeout
@@ -43,7 +43,12 @@ export async function requestTaskBuild(
       em,
       taskId,
       UPDATES[operation],
-      { initiatorId: actorOf(c).userId, requestId: c.get('requestId'), ...(options.orphan ? { orphan: true } : {}) },
+      {
+        initiatorId: actorOf(c).userId,
+        requestId: c.get('requestId'),
+        ...(options.orphan ? { orphan: true } : {}),
+        ...(options.viaWorkspace ? { viaWorkspace: true } : {}),
+      },
       updateId,
     );
     buildId = ref.buildId;

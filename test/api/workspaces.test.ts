@@ -130,6 +130,10 @@ describe('POST /workspaces/{id}/builds', () => {
     assert.equal(again.status, 409);
     const builds = await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}/builds`, { token: world.alice.token });
     assert.deepEqual(builds.body.map((b: { build_number: number }) => b.build_number), [3, 2, 1]);
+    // a workspace build is not a task pause or resume: Coder's reason and no Task Paused/Resumed notice
+    assert.deepEqual(builds.body.map((b: { reason: string }) => b.reason), ['initiator', 'initiator', 'initiator']);
+    const notices = await sql(stack, `select 1 from notification_messages where labels->>'task_id' = ?`, [task.id]);
+    assert.equal(notices.length, 0);
     const page = await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}/builds?limit=1&offset=1`, { token: world.alice.token });
     assert.deepEqual(page.body.map((b: { build_number: number }) => b.build_number), [2]);
   });
