@@ -33,6 +33,8 @@ export interface SessionCacheOptions {
 export class SessionCache implements NotificationChannel {
   readonly channel = AUTH_EVENTS_CHANNEL;
   private readonly entries = new Map<string, Entry>();
+  /** "key:<id>" / "user:<id>" → who wants to hear that it may no longer be valid (open streams) */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private live = false;
   private generationValue = 0;
   private readonly maxEntries: number;
@@ -86,11 +88,45 @@ export class SessionCache implements NotificationChannel {
   forgetKey(keyId: string): void {
     this.generationValue++;
     this.entries.delete(keyId);
+    this.tell(`key:${keyId}`);
   }
 
   forgetUser(userId: string): void {
     this.generationValue++;
     for (const [id, entry] of this.entries) if (entry.userId === userId) this.entries.delete(id);
+    this.tell(`user:${userId}`);
+  }
+
+  /**
+   * Calls `recheck` whenever the session of `keyId` (or its user) may have stopped being valid:
+   * a notification about either, or notifications possibly missed (the feed reconnected). For
+   * what outlives a request, such as a watch stream. Returns the unsubscribe function.
+   */
+  watch(session: { keyId: string; userId: string }, recheck: () => void): () => void {
+    const names = [`key:${session.keyId}`, `user:${session.userId}`];
+    for (const name of names) {
+      let set = this.watchers.get(name);
+      if (!set) this.watchers.set(name, (set = new Set()));
+      set.add(recheck);
+    }
+    return () => {
+      for (const name of names) {
+        const set = this.watchers.get(name);
+        set?.delete(recheck);
+        if (set?.size === 0) this.watchers.delete(name);
+      }
+    };
+  }
+
+  private tell(name: string | null): void {
+    const targets = name === null ? [...this.watchers.values()] : [this.watchers.get(name) ?? new Set<() => void>()];
+    for (const recheck of new Set(targets.flatMap((s) => [...s]))) {
+      try {
+        recheck();
+      } catch {
+        // a watcher's failure is its own; the others are still told
+      }
+    }
   }
 
   /** "key:<id>" or "user:<id>", as the triggers write them; anything else empties the cache. */
@@ -109,5 +145,7 @@ export class SessionCache implements NotificationChannel {
   private clear(): void {
     this.generationValue++;
     this.entries.clear();
+    // whatever was missed may have revoked any session
+    this.tell(null);
   }
 }

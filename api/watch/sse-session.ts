@@ -12,8 +12,10 @@ import type { TaskChange, TaskEventListener, TaskEvents, TaskInterest } from '..
 // every 15 s, and drop the subscription the moment the client goes away or the process stops.
 //
 // A stream outlives the request that opened it, so before every refresh after the first it takes a
-// fresh EntityManager (no stale identity map across minutes) and re-checks the session token: a
-// logged-out or expired session stops receiving data at its next change.
+// fresh EntityManager (no stale identity map across minutes) and re-checks the session token. The
+// token is also re-checked the moment the session cache hears that the key or its user changed
+// (logout elsewhere, a deleted key, a suspended user), and at every heartbeat: a revoked session's
+// stream ends within seconds even when nothing it watches changes.
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -112,7 +114,21 @@ export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvent
       onClose: () => session.end(),
     };
     const unsubscribe = events.subscribe(spec.interest, listener);
-    const heartbeat = setInterval(() => void stream.write(': keepalive\n\n'), HEARTBEAT_MS);
+    const recheck = () => {
+      if (ended) return;
+      reauthenticate(c, deps).catch(async (err: unknown) => {
+        // only a refused session ends the stream here; a database hiccup waits for the next check
+        if (!(err instanceof ApiError) || err.status !== 401 || ended) return;
+        await session.send('problem', problemOf(err)).catch(() => {});
+        session.end();
+      });
+    };
+    const actor = c.get('actor');
+    const unwatch = deps.sessions?.watch({ keyId: actor.apiKeyId, userId: actor.userId }, recheck) ?? (() => {});
+    const heartbeat = setInterval(() => {
+      void stream.write(': keepalive\n\n');
+      recheck();
+    }, HEARTBEAT_MS);
     stream.onAbort(() => session.end());
     try {
       await pump();
@@ -120,6 +136,7 @@ export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvent
     } finally {
       ended = true;
       clearInterval(heartbeat);
+      unwatch();
       unsubscribe();
     }
   });

@@ -118,6 +118,21 @@ describe('GET /tasks/{user}/{task}/watch', () => {
     await s.ended;
   });
 
+  test('ends as soon as its session is revoked elsewhere, though nothing it watches changes', async () => {
+    const task = await activeTask(world.alice);
+    const key = await stack.api('POST', '/api/v2/users/me/keys', { token: world.alice.token });
+    assert.equal(key.status, 201);
+    const s = await openEventStream(stack.baseUrl + `/api/v2/tasks/me/${task.id}/watch`, key.body.key);
+    streams.push(s);
+    await s.next((e) => e.event === 'task', { what: 'initial task' });
+    const revokedAt = Date.now();
+    await sql(stack, 'delete from api_keys where id = ?', [String(key.body.key).slice(0, 10)]);
+    const problem = await s.next((e) => e.event === 'problem', { what: 'the stream refusing the session', timeoutMs: 5_000 });
+    assert.equal(problem.data.message, 'You are signed out or your session has expired. Please sign in again to continue.');
+    await s.ended;
+    assert.ok(Date.now() - revokedAt < 5_000, 'ended by the notification, not by the next 15 s heartbeat');
+  });
+
   test('is authorised like GET: 404 for another member, 401 without a session, same under /api/experimental', async () => {
     const task = await newTask(world.alice);
     const bob = await fetch(`${stack.baseUrl}/api/v2/tasks/alice/${task.name}/watch`, { headers: { 'Coder-Session-Token': world.bob.token } });

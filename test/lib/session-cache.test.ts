@@ -82,6 +82,23 @@ describe('SessionCache', () => {
     assert.equal(cache.get('a'), undefined);
   });
 
+  test('watchers hear about their key, their user, and a reconnect; not about others; not after unsubscribing', () => {
+    const { cache } = cacheAt();
+    cache.onListening(true);
+    const heard: string[] = [];
+    const stop = cache.watch({ keyId: 'k1', userId: 'alice' }, () => heard.push('k1'));
+    cache.watch({ keyId: 'k2', userId: 'bob' }, () => heard.push('k2'));
+    cache.onNotification('key:k1');
+    cache.onNotification('user:bob');
+    cache.onNotification('key:other');
+    assert.deepEqual(heard, ['k1', 'k2']);
+    cache.onListening(true); // reconnected: anything may have been missed
+    assert.deepEqual(heard.slice(2).sort(), ['k1', 'k2']);
+    stop();
+    cache.onNotification('user:alice');
+    assert.equal(heard.length, 4);
+  });
+
   test('beyond maxEntries the oldest stored entry goes first', () => {
     const { cache } = cacheAt({ maxEntries: 2 });
     cache.onListening(true);
