@@ -5,10 +5,11 @@ import { requireUser } from '../middleware/auth';
 import { SESSION_SECURITY, errorResponses } from '../dto/common';
 import { resolveTaskPath } from '../tasks/params';
 import { resolveTaskSearch } from '../tasks/search';
-import { taskParams } from '../tasks/schemas';
+import { listTasksQuery, taskParams } from '../tasks/schemas';
 import { requireEvents } from '../watch/sse-session';
 import { watchTask } from '../watch/task-watch';
 import { watchTaskList } from '../watch/list-watch';
+import { parsePage } from '../tasks/list';
 
 // Beyond Coder: live task updates as Server-Sent Events (api/watch/). Authorization is exactly that
 // of the matching read endpoints, checked before the stream opens, so refusals are ordinary JSON
@@ -28,15 +29,15 @@ export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
       summary: 'Stream the task list (same q and visibility as GET /tasks): event "tasks" on connect and on change',
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
-      request: {
-        query: z.object({ q: z.string().optional().openapi({ description: 'Search query, e.g. owner:"me" status:"active"' }) }),
-      },
+      request: { query: listTasksQuery },
       responses: { 200: eventStream('Server-Sent Events'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const events = requireEvents(deps);
-      const search = await resolveTaskSearch(c, c.req.valid('query').q ?? '');
-      return watchTaskList(c, deps, events, search);
+      const query = c.req.valid('query');
+      const page = parsePage(query);
+      const search = await resolveTaskSearch(c, query.q ?? '');
+      return watchTaskList(c, deps, events, search, page);
     },
   );
 

@@ -17,13 +17,14 @@ import { parseUuid } from '../../domain/ids';
 
 const MAX_PAGE = 1000;
 
-interface Page {
+export interface Page {
   limit?: number;
   offset?: number;
   afterId?: string;
 }
 
-function parsePage(query: { limit?: string; offset?: string; after_id?: string }): Page | null {
+/** limit / offset / after_id of GET /tasks and its watch; null when none is given (the whole list). */
+export function parsePage(query: { limit?: string; offset?: string; after_id?: string }): Page | null {
   const errors: Validation[] = [];
   const page: Page = {};
   const int = (field: string, raw: string, min: number, max: number): number | undefined => {

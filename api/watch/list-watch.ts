@@ -6,11 +6,13 @@ import { taskJson } from '../dto/task';
 import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
 import type { TaskSearch } from '../tasks/search';
-import { listTasks } from '../../db/queries/tasks';
+import { countTasks, listTasks } from '../../db/queries/tasks';
+import type { Page } from '../tasks/list';
 import type { TaskChange, TaskEvents, TaskInterest } from '../../lib/task-events';
 import { streamWatch } from './sse-session';
 
-// GET /tasks/watch?q=…: the list GET /tasks would answer, as Server-Sent Events.
+// GET /tasks/watch?q=…[&limit=…&offset=…|after_id=…]: the list GET /tasks would answer, as
+// Server-Sent Events (with a page, the page and the total count, as GET /tasks pages).
 //   event: tasks    {tasks, count}, on connect and whenever the list's JSON changes
 //   event: problem  a Coder error body; 4xx ends the stream
 // The subscription follows the caller's visibility (own tasks plus administered organizations, or
@@ -31,7 +33,13 @@ function relevantTo(search: TaskSearch) {
     (search.organizationId === undefined || change.organizationId === search.organizationId);
 }
 
-export async function watchTaskList(c: Context<AppEnv>, deps: AppDeps, events: TaskEvents, search: TaskSearch): Promise<Response> {
+export async function watchTaskList(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  events: TaskEvents,
+  search: TaskSearch,
+  page: Page | null = null,
+): Promise<Response> {
   const scope = await visibleTaskScope(c.get('em'), actorOf(c));
   let lastJson = '';
   return streamWatch(c, deps, events, {
@@ -41,13 +49,15 @@ export async function watchTaskList(c: Context<AppEnv>, deps: AppDeps, events: T
       const em = c.get('em');
       // re-derived each time: a revoked admin role stops showing that organization's tasks
       const current = await visibleTaskScope(em, actorOf(c));
-      const records = await orInternal('Internal error fetching tasks.', () => listTasks(em, { scope: current, ...search }));
+      const filters = { scope: current, ...search };
+      const records = await orInternal('Internal error fetching tasks.', () => listTasks(em, { ...filters, ...page }));
       // as GET /tasks: a task without a workspace fails the whole list (spec §3.2)
       if (records.some((t) => t.workspaceId === null)) {
         throw new ApiError(500, 'Internal error converting tasks.', 'task has no workspace ID');
       }
       const tasks = records.map(taskJson);
-      const json = JSON.stringify({ tasks, count: tasks.length });
+      const count = page ? await orInternal('Internal error fetching tasks.', () => countTasks(em, filters)) : tasks.length;
+      const json = JSON.stringify({ tasks, count });
       if (json === lastJson) return;
       lastJson = json;
       await session.send('tasks', JSON.parse(json));

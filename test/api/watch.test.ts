@@ -194,6 +194,23 @@ describe('GET /tasks/watch', () => {
     assert.ok(s.events.every((e) => e.event !== 'tasks' || e.data.tasks.every((t: any) => t.owner_name === 'bob')));
   });
 
+  test('with limit, streams the newest page and the total count, as GET /tasks pages', async () => {
+    const q = encodeURIComponent('owner:"ada"');
+    await newTask(world.admin, 'older');
+    const s = await watch(`/api/v2/tasks/watch?q=${q}&limit=1`, world.admin);
+    const first = await s.next((e) => e.event === 'tasks', { what: 'initial page' });
+    const paged = await stack.api('GET', `/api/v2/tasks?q=${q}&limit=1`, { token: world.admin.token });
+    assert.deepEqual(first.data, paged.body);
+    assert.equal(first.data.tasks.length, 1);
+    const created = await newTask(world.admin, 'newest');
+    const next = await s.next((e) => e.event === 'tasks' && e.data.tasks[0]?.id === created.id, { what: 'the new task on the page' });
+    assert.equal(next.data.tasks.length, 1);
+    assert.equal(next.data.count, first.data.count + 1, 'count is the whole list, not the page');
+    const bad = await stack.api('GET', '/api/v2/tasks/watch?limit=0', { token: world.admin.token });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.validations[0].field, 'limit');
+  });
+
   test('uses the q grammar and errors of GET /tasks', async () => {
     const bad = await stack.api('GET', `/api/v2/tasks/watch?q=${encodeURIComponent('status:sleeping')}`, { token: world.bob.token });
     const plain = await stack.api('GET', `/api/v2/tasks?q=${encodeURIComponent('status:sleeping')}`, { token: world.bob.token });
