@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { freePort } from '../../devstack/free-port';
+import { createScratchDatabase } from '../../devstack/scratch-database';
 import { findPostgresProcesses, startPostgres } from '../../devstack/postgres';
 import { spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from '../../devstack/processes';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
@@ -80,20 +80,6 @@ export async function waitForHttpOk(url: string, signal: AbortSignal, timeoutMs 
     await sleep(100);
   }
   throw new Error(`${url} not ready within ${timeoutMs} ms: ${last}`);
-}
-
-async function createDatabase(adminUrl: string): Promise<string> {
-  const name = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** Variables of lib/config.ts that must not leak from the caller's shell into the children. */
@@ -173,7 +159,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       processes.push({ name: 'temporal', pid: temporal.pid, members: () => [temporal.pid] });
       temporalAddress = temporal.address;
     }
-    const databaseUrl = pgServer ? pgServer.url : await createDatabase(postgresUrl!);
+    const databaseUrl = pgServer ? pgServer.url : await createScratchDatabase(postgresUrl!, 'bench');
 
     const apiPort = await freePort();
     const taskQueue = `bench-${suffix}`;

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Client as TemporalClient } from '@temporalio/client';
-import pg from 'pg';
 import { createApp } from '../../api/app';
 import { answerMalformedRequests } from '../../api/http-server';
 import { loadConfig, type Config } from '../../lib/config';
@@ -18,6 +17,7 @@ import { migrate, openOrm, type Orm } from '../../db/orm';
 import { TaskEvents } from '../../lib/task-events';
 import { SessionCache } from '../../lib/session-cache';
 import { freePort } from '../../devstack/free-port';
+import { createScratchDatabase } from '../../devstack/scratch-database';
 import { stopAllWorkspaces } from '../../provisioner/process';
 
 export interface ApiResponse<T = any> {
@@ -55,22 +55,8 @@ function requireEnv(name: string): string {
   return v;
 }
 
-async function createDatabase(adminUrl: string): Promise<string> {
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 export async function startTestStack(opts: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestStack> {
-  const databaseUrl = await createDatabase(requireEnv('TASKD_TEST_PG_URL'));
+  const databaseUrl = await createScratchDatabase(requireEnv('TASKD_TEST_PG_URL'), 't');
   const bundlePath = requireEnv('TASKD_TEST_WORKFLOW_BUNDLE');
   const suffix = randomBytes(4).toString('hex');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-file-'));
