@@ -1,13 +1,15 @@
 import { parseCommand, parseDuration, type CommandSpec } from './command';
 import { authenticatedClient } from './credentials';
 import { columnOption, pickColumns, renderJson, renderTable, writeOut } from './output';
-import { getTask, resolveTask, type Task } from './tasks-api';
+import { displayName, getTask, resolveTask, type Task } from './tasks-api';
+import { followTask } from './task-events';
 import { STATUS_DEFAULT_COLUMNS, TASK_COLUMNS, taskRow, watchIsOver, watchKey } from './task-view';
 import { sleep } from './task-wait';
 
-// `taskd task status <task> [--watch]` (spec §8). With --watch it polls and prints a row only when
-// status, health, state or message changed, until the workspace stopped or the task is done with
-// its current work (agent up, state reported and not "working").
+// `taskd task status <task> [--watch]` (spec §8). With --watch it prints a row only when status,
+// health, state or message changed, until the workspace stopped or the task is done with its
+// current work (agent up, state reported and not "working"). Changes come from the task's watch
+// stream (cli/task-events.ts); against a server without one it polls.
 
 export const statusSpec: CommandSpec = {
   path: 'task status',
@@ -20,7 +22,7 @@ export const statusSpec: CommandSpec = {
       type: 'boolean',
       description: 'Keep printing status changes until the workspace stops or the task waits for input.',
     },
-    'watch-interval': { type: 'string', description: 'Polling interval of --watch.', default: '1s', hidden: true },
+    'watch-interval': { type: 'string', description: 'Polling interval of --watch when the server cannot stream.', default: '1s', hidden: true },
     column: columnOption(STATUS_DEFAULT_COLUMNS, TASK_COLUMNS),
     output: { type: 'string', short: 'o', description: 'Output format.', default: 'table', choices: ['table', 'json'] },
   },
@@ -47,6 +49,19 @@ export async function runStatus(argv: string[]): Promise<void> {
   if (!flags.bool('watch') || watchIsOver(task)) return;
 
   let last = watchKey(task);
+  const end = await followTask(client, task, {
+    onTask(t) {
+      const key = watchKey(t);
+      if (key !== last) print(t, false);
+      last = key;
+      return watchIsOver(t);
+    },
+  });
+  if (end === 'deleted') {
+    process.stderr.write(`Task ${displayName(task)} was deleted.\n`);
+    return;
+  }
+  if (end === 'done') return;
   for (;;) {
     await sleep(interval);
     task = await getTask(client, task.id);

@@ -168,7 +168,8 @@ describe('taskd task status', () => {
 
   test('--watch prints changes only, sees pending/initializing turn active, and ends once the task is idle', async () => {
     await cliOk(['task', 'create', '--template', 'slow', '--name', 'watched', 'Take your time'], env);
-    const watch = startCli(['task', 'status', 'watched', '--watch', '--watch-interval', '200ms'], env);
+    // an hour between polls: every change below can only arrive through the task's watch stream
+    const watch = startCli(['task', 'status', 'watched', '--watch', '--watch-interval', '60m'], env);
     await watch.waitForStdout(/\bactive\b/);
     const task = await apiTask('watched');
     await reportAppState(stack, task.workspace_agent_id, { app_slug: 'ai', state: 'idle', message: 'Waiting for input' });
@@ -186,6 +187,20 @@ describe('taskd task status', () => {
     // only changes are printed: no two consecutive rows agree on status, health, state and message
     const keys = lines.slice(1).map((l) => l.replace(/^\S+ ago\s+/, ''));
     for (let i = 1; i < keys.length; i++) assert.notEqual(keys[i], keys[i - 1], result.stdout);
+  });
+
+  test('--watch says so and ends when the task is deleted under it', async () => {
+    await cliOk(['task', 'create', '--template', 'instant', '--name', 'vanishing', 'Going soon'], env);
+    const watch = startCli(['task', 'status', 'vanishing', '--watch', '--watch-interval', '60m'], env);
+    await watch.waitForStdout(/vanishing|\b(pending|initializing|active)\b/);
+    const del = await stack.api('DELETE', '/api/v2/tasks/me/vanishing', { token });
+    assert.equal(del.status, 202, JSON.stringify(del.body));
+    const result = await Promise.race([
+      watch.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`watch did not end: ${watch.output().stdout}`)), 15_000)),
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Task \S+\/vanishing was deleted\./);
   });
 
   test('--help for the task group and every subcommand', async () => {
