@@ -1,5 +1,7 @@
 // The task list: live through GET /tasks/watch, filtered by status on the server (q), searched by
-// name in the page, and, for a site owner, switchable between their own tasks and everyone's.
+// name in the page, and, for a site owner, switchable between their own tasks and everyone's. It
+// follows the newest PAGE tasks (a live page: the server re-reads only those on a change); "Show
+// more" widens the page.
 import { append, h, replace } from './dom.js';
 import { API, ApiError } from './api.js';
 import { age, fullTime, taskTitle, templateLabel, STATUS_LABELS } from './format.js';
@@ -7,8 +9,10 @@ import { field } from './forms.js';
 import { openLive, LIVE_LABELS } from './live.js';
 import { errorBox, showError, statusBadge, takeFlash } from './ui.js';
 
+const PAGE = 100;
+
 // remembered while the page is open, so coming back from a task keeps the filters
-const filters = { search: '', status: '', everyone: false };
+const filters = { search: '', status: '', everyone: false, limit: PAGE };
 
 function query() {
   const parts = [];
@@ -38,6 +42,7 @@ export function listView(main, ctx) {
   const errors = errorBox();
   const results = h('div', { class: 'results' });
   let tasks = null;
+  let total = 0;
 
   const flash = takeFlash();
   append(main, [
@@ -56,6 +61,20 @@ export function listView(main, ctx) {
   ]);
   heading.focus();
 
+  function more() {
+    if (total <= tasks.length) return null;
+    const showMore = () => {
+      filters.limit += PAGE;
+      connect();
+    };
+    return h(
+      'p',
+      { class: 'more' },
+      `Showing the ${tasks.length} newest of ${total} tasks. `,
+      h('button', { type: 'button', class: 'button', onclick: showMore }, `Show ${Math.min(PAGE, total - tasks.length)} more`),
+    );
+  }
+
   function render() {
     if (tasks === null) return;
     const needle = filters.search.trim().toLowerCase();
@@ -64,7 +83,7 @@ export function listView(main, ctx) {
       const empty = tasks.length === 0 && !filters.status
         ? h('p', {}, 'No tasks yet. ', h('a', { href: '#/new' }, 'Create your first task'), '.')
         : h('p', {}, 'No task matches these filters.');
-      replace(results, h('div', { class: 'empty' }, empty));
+      replace(results, h('div', { class: 'empty' }, empty, more()));
       return;
     }
     const everyone = filters.everyone;
@@ -105,6 +124,7 @@ export function listView(main, ctx) {
           ),
         ),
       ),
+      more(),
     );
   }
 
@@ -113,9 +133,10 @@ export function listView(main, ctx) {
     close?.();
     tasks = null;
     replace(results, h('p', { class: 'loading' }, 'Loading tasks…'));
-    close = openLive(`${API}/tasks/watch?q=${encodeURIComponent(query())}`, {
+    close = openLive(`${API}/tasks/watch?q=${encodeURIComponent(query())}&limit=${filters.limit}`, {
       tasks: (data) => {
         tasks = data.tasks;
+        total = data.count;
         showError(errors, null);
         render();
       },
@@ -135,10 +156,12 @@ export function listView(main, ctx) {
   });
   status.addEventListener('change', () => {
     filters.status = status.value;
+    filters.limit = PAGE;
     connect();
   });
   owner?.addEventListener('change', () => {
     filters.everyone = owner.value === 'all';
+    filters.limit = PAGE;
     connect();
   });
   connect();

@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { launchBrowser, type TestBrowser } from '../helpers/browser';
 import { waitFor } from '../helpers/wait';
+import { insertTask, sql } from '../helpers/task-rows';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SHOTS =
@@ -225,6 +226,37 @@ describe('dashboard', () => {
     await page.getByText('Task haiku-bot was deleted.').waitFor();
     await page.getByText('No tasks yet.').waitFor({ timeout: LIVE });
     taskPath = '';
+    await assertNotReloaded();
+  });
+
+  test('a long list is followed a page at a time; "Show more" widens the page', async () => {
+    const [ids] = await sql<{ owner_id: string; org_id: string; template_id: string; version_id: string }>(
+      stack,
+      `select u.id as owner_id, v.organization_id as org_id, v.template_id, v.id as version_id
+         from users u cross join template_versions v where u.username = ? order by v.created_at limit 1`,
+      [OWNER.username],
+    );
+    assert.ok(ids, 'the journey left a user and a template version');
+    for (let i = 0; i < 105; i++) {
+      await insertTask(stack, {
+        ownerId: ids.owner_id,
+        orgId: ids.org_id,
+        templateId: ids.template_id,
+        versionId: ids.version_id,
+        name: `bulk-${String(i).padStart(3, '0')}`,
+        createdAt: new Date(Date.now() - i * 1000),
+      });
+    }
+    const rows = page.locator('table.tasks tbody tr');
+    await page.getByText('Showing the 100 newest of 105 tasks.').waitFor({ timeout: LIVE });
+    await page.getByLabel('Search by name').fill(''); // the list test searched for "haiku"
+    await rows.nth(99).waitFor();
+    assert.equal(await rows.count(), 100);
+    assert.equal(await page.locator('table.tasks tbody tr', { hasText: 'bulk-104' }).count(), 0, 'the oldest wait for "Show more"');
+    await page.getByRole('button', { name: 'Show 5 more' }).click();
+    await page.locator('table.tasks tbody tr', { hasText: 'bulk-104' }).waitFor({ timeout: LIVE });
+    assert.equal(await rows.count(), 105);
+    assert.equal(await page.locator('.more').count(), 0);
     await assertNotReloaded();
   });
 
