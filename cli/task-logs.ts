@@ -2,13 +2,16 @@ import { parseCommand, parseDuration, type CommandSpec } from './command';
 import { ApiRequestError, during } from './client';
 import { authenticatedClient } from './credentials';
 import { columnOption, pickColumns, renderJson, renderTable, writeOut } from './output';
-import { resolveTask, taskLogs, type TaskLogEntry } from './tasks-api';
+import { getTask, resolveTask, taskLogs, type TaskLogEntry } from './tasks-api';
 import { LOG_COLUMNS, LOG_DEFAULT_COLUMNS, logRow } from './task-view';
 import { sleep } from './task-wait';
 
-// `taskd task logs <task> [--follow]` (spec §8). The API has no push channel for task logs, so
-// --follow polls GET .../logs and prints entries it has not printed yet (by id), until Ctrl-C or
-// until the task is deleted. With -o json, --follow prints one JSON object per line.
+// `taskd task logs <task> [--follow]` (spec §8). --follow polls GET .../logs and prints entries it
+// has not printed yet (by id), until Ctrl-C or until the task is deleted. The agent's newest reply
+// is held back while the task is "working" — it is still being written, and an entry is printed
+// once — so a reply is never cut off mid-sentence. With -o json, one JSON object per line.
+// (Polling, not the watch stream: an AI app reached without taskd's workspace agent changes its
+// conversation without a database change the stream could see.)
 
 export const logsSpec: CommandSpec = {
   path: 'task logs',
@@ -60,10 +63,19 @@ export async function runLogs(argv: string[]): Promise<void> {
     writeOut(renderTable(columns, fresh.map(logRow), { header: !printedHeader, widths }));
     printedHeader = true;
   };
+  /** All but a reply that is still growing: the newest output entry while the agent works. */
+  const settled = (entries: TaskLogEntry[], working: boolean) => {
+    const newest = entries.reduce((a, e) => (e.id > a.id ? e : a), entries[0]!);
+    return working && newest?.type === 'output' ? entries.filter((e) => e !== newest) : entries;
+  };
   for (let first = true; ; first = false) {
     if (!first) await sleep(interval);
     try {
-      emit((await during('get task logs', () => taskLogs(client, task))).logs);
+      // the state first: logs read after an "idle" hold the finished reply
+      const current = await during('get task', () => getTask(client, task.id));
+      const { logs } = await during('get task logs', () => taskLogs(client, task));
+      const working = current.status === 'active' && current.current_state?.state === 'working';
+      emit(logs.length === 0 ? logs : settled(logs, working));
     } catch (err) {
       if (err instanceof ApiRequestError && err.status === 404) {
         process.stderr.write(`Task ${task.owner_name}/${task.name} was deleted.\n`);

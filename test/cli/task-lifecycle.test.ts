@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
@@ -135,5 +137,42 @@ describe('a task through its life, by the CLI', () => {
     const partial = await runCli(['task', 'delete', 'kept', 'ghost', '-y'], env);
     assert.match(partial.stderr, /resolve task "ghost": Resource not found/);
     assert.equal((await apiTask('kept')).name, 'kept');
+  });
+
+  test('logs --follow holds back a reply while the agent is still writing it, then prints it whole', async () => {
+    // an AgentAPI whose conversation the test writes: the reply grows while the task is "working"
+    let messages = [
+      { id: 0, role: 'agent', content: 'Welcome', time: '2026-11-25T10:00:00Z' },
+      { id: 1, role: 'user', content: 'Explain the retry policy', time: '2026-11-25T10:00:01Z' },
+      { id: 2, role: 'agent', content: 'Retries back off expo', time: '2026-11-25T10:00:02Z' },
+    ];
+    const app = http.createServer((req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/messages') res.end(JSON.stringify({ messages }));
+      else res.end(JSON.stringify({ status: 'running', agent_type: 'custom' }));
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+      const orgId = (await stack.api('GET', '/api/v2/users/me', { token })).body.organization_ids[0];
+      await createAiTemplate(stack, token, orgId, { name: 'writer', workspace: { apps: [{ slug: 'ai', url }], ai_task: { app: 'ai' } } });
+      await cliOk(['task', 'create', '--template', 'writer', '--name', 'writing', '--wait', 'Explain the retry policy'], env);
+      const task = await apiTask('writing');
+      await reportAppState(stack, task.workspace_agent_id, { app_slug: 'ai', state: 'working', message: 'Writing' });
+
+      const follow = startCli(['task', 'logs', 'writing', '--follow', '--follow-interval', '100ms'], env);
+      await follow.waitForStdout(/^input\s+Explain the retry policy$/m);
+      await new Promise((r) => setTimeout(r, 600)); // several polls while the reply is half written
+      assert.doesNotMatch(follow.output().stdout, /expo/, 'nothing of the unfinished reply');
+
+      messages = [...messages.slice(0, 2), { ...messages[2]!, content: 'Retries back off exponentially, up to a minute.' }];
+      await reportAppState(stack, task.workspace_agent_id, { app_slug: 'ai', state: 'idle', message: 'Done' });
+      await follow.waitForStdout(/^output\s+Retries back off exponentially, up to a minute\.$/m);
+      follow.proc.kill('SIGINT');
+      const ended = await follow.exited;
+      assert.equal(ended.stdout.match(/expo/g)?.length, 1, ended.stdout);
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+    }
   });
 });
