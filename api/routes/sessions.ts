@@ -12,7 +12,7 @@ import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } 
 import { ApiKey, User } from '../../db/entities';
 import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../../lib/api-keys';
 import { burnPasswordCheck, verifyPassword } from '../../lib/passwords';
-import { FailureLimiter } from '../../lib/rate-limit';
+import { LoginThrottle } from '../../lib/login-throttle';
 
 // Sessions and API keys: password login (rate limited), logout, and long-lived tokens.
 
@@ -50,8 +50,8 @@ async function keyOwner(em: EntityManager, actor: Actor, ref: string) {
 }
 
 export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
-  // one limiter per app instance: failures are counted per client address and email
-  const limiter = new FailureLimiter({ maxFailures: LOGIN_FAILURES_PER_WINDOW, windowMs: LOGIN_WINDOW_MS });
+  // failures per client address and email, counted in the database: one limit for every API process
+  const limiter = new LoginThrottle({ maxFailures: LOGIN_FAILURES_PER_WINDOW, windowMs: LOGIN_WINDOW_MS });
   const secureCookie = deps.config.http.accessUrl.startsWith('https:');
 
   api.openapi(
@@ -71,7 +71,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       const { email, password } = c.req.valid('json');
       const em = c.get('em');
       const limitKey = `${clientIp(c)}|${email.toLowerCase()}`;
-      const decision = limiter.check(limitKey);
+      const decision = await limiter.check(em, limitKey);
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterS));
         return c.json(
@@ -85,7 +85,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       const user = await em.findOne(User, { [raw((a) => `lower(${a}.email)`)]: email.toLowerCase() });
       const valid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
       if (!user || !valid) {
-        limiter.fail(limitKey);
+        await limiter.fail(em, limitKey);
         await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user?.id ?? null, statusCode: 401 });
         throw new ApiError(401, BAD_CREDENTIALS);
       }
@@ -93,7 +93,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
         await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user.id, statusCode: 401 });
         throw new ApiError(401, 'Your account is suspended. Contact an admin to reactivate your account.');
       }
-      limiter.reset(limitKey);
+      await limiter.reset(em, limitKey);
       const key = await createApiKey(em, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
       await recordAudit(c, {
         action: 'login',

@@ -2,6 +2,9 @@
 // 401, logout, and API keys.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from '../../api/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { OWNER_PASSWORD, createUserWithToken, setupOwner } from '../helpers/fixtures';
 
@@ -148,6 +151,20 @@ describe('login rate limit', () => {
     // another account from the same address is unaffected
     const other = await stack.api('POST', '/api/v2/users/login', { body: { email: 'owner@example.com', password: OWNER_PASSWORD } });
     assert.equal(other.status, 201);
+
+    // a second API process on the same database enforces the same limit
+    const second = serve({ fetch: createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log }).fetch, hostname: '127.0.0.1', port: 0 });
+    try {
+      await new Promise<void>((resolve) => (second.listening ? resolve() : second.once('listening', () => resolve())));
+      const res = await fetch(`http://127.0.0.1:${(second.address() as AddressInfo).port}/api/v2/users/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: target.user.email, password: 'right-password-1' }),
+      });
+      assert.equal(res.status, 429, 'the failures counted by the first process block the second');
+    } finally {
+      await new Promise((resolve) => second.close(resolve));
+    }
   });
 });
 
