@@ -9,7 +9,8 @@ import { actorOf } from './params';
 import { orInternal } from './internal';
 import { resolveTaskSearch } from './search';
 import { listTasksQuery } from './schemas';
-import { countTasks, listTasks } from '../../db/queries/tasks';
+import { listTasks, listTasksPage, type ListTasksOptions, type TaskRecord } from '../../db/queries/tasks';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseUuid } from '../../domain/ids';
 
 // GET /tasks (spec §3.2). Beyond Coder: limit / offset / after_id page through the list; without
@@ -44,6 +45,17 @@ export function parsePage(query: { limit?: string; offset?: string; after_id?: s
   return Object.keys(page).length > 0 ? page : null;
 }
 
+/** The list, or a page of it with the count of all matching tasks (one statement either way). */
+export async function readTaskList(
+  em: EntityManager,
+  filters: Omit<ListTasksOptions, keyof Page>,
+  page: Page | null,
+): Promise<{ records: TaskRecord[]; total: number }> {
+  if (page) return listTasksPage(em, { ...filters, ...page });
+  const records = await listTasks(em, filters);
+  return { records, total: records.length };
+}
+
 export function registerListTasksRoute(api: ApiApp): void {
   api.openapi(
     createRoute({
@@ -62,14 +74,12 @@ export function registerListTasksRoute(api: ApiApp): void {
       const search = await resolveTaskSearch(c, query.q ?? '');
       const em = c.get('em');
       const filters = { scope: await visibleTaskScope(em, actorOf(c)), ...search };
-      const records = await orInternal('Internal error fetching tasks.', () => listTasks(em, { ...filters, ...page }));
+      const { records, total } = await orInternal('Internal error fetching tasks.', () => readTaskList(em, filters, page));
       // Coder fails the whole list when one task lacks its workspace (spec §3.2); kept for parity.
       if (records.some((t) => t.workspaceId === null)) {
         throw new ApiError(500, 'Internal error converting tasks.', 'task has no workspace ID');
       }
-      const tasks = records.map(taskJson);
-      const count = page ? await orInternal('Internal error fetching tasks.', () => countTasks(em, filters)) : tasks.length;
-      return c.json({ tasks, count }, 200);
+      return c.json({ tasks: records.map(taskJson), count: total }, 200);
     },
   );
 }

@@ -6,8 +6,7 @@ import { taskJson } from '../dto/task';
 import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
 import type { TaskSearch } from '../tasks/search';
-import { countTasks, listTasks } from '../../db/queries/tasks';
-import type { Page } from '../tasks/list';
+import { readTaskList, type Page } from '../tasks/list';
 import type { TaskChange, TaskEvents, TaskInterest } from '../../lib/task-events';
 import { streamWatch } from './sse-session';
 
@@ -50,14 +49,12 @@ export async function watchTaskList(
       // re-derived each time: a revoked admin role stops showing that organization's tasks
       const current = await visibleTaskScope(em, actorOf(c));
       const filters = { scope: current, ...search };
-      const records = await orInternal('Internal error fetching tasks.', () => listTasks(em, { ...filters, ...page }));
+      const { records, total } = await orInternal('Internal error fetching tasks.', () => readTaskList(em, filters, page));
       // as GET /tasks: a task without a workspace fails the whole list (spec §3.2)
       if (records.some((t) => t.workspaceId === null)) {
         throw new ApiError(500, 'Internal error converting tasks.', 'task has no workspace ID');
       }
-      const tasks = records.map(taskJson);
-      const count = page ? await orInternal('Internal error fetching tasks.', () => countTasks(em, filters)) : tasks.length;
-      const json = JSON.stringify({ tasks, count });
+      const json = JSON.stringify({ tasks: records.map(taskJson), count: total });
       if (json === lastJson) return;
       lastJson = json;
       await session.send('tasks', JSON.parse(json));

@@ -82,8 +82,7 @@ interface TaskSqlRow {
   ag_first_connected_at: string | null;
 }
 
-const TASK_SELECT = `
-select
+const TASK_COLUMNS = `
   t.id, t.organization_id, t.owner_id, t.owner_username, t.owner_avatar_url, t.name, t.display_name,
   t.workspace_id, t.template_version_id, t.prompt, t.idempotency_key, t.status,
   ${rfc3339('t.created_at')} as created_at,
@@ -95,7 +94,9 @@ select
   ${rfc3339('lb.created_at')} as lb_created_at,
   las.state as las_state, las.message as las_message, las.uri as las_uri,
   ${rfc3339('las.created_at')} as las_created_at,
-  ag.lifecycle_state as ag_lifecycle, ${rfc3339('ag.first_connected_at')} as ag_first_connected_at
+  ag.lifecycle_state as ag_lifecycle, ${rfc3339('ag.first_connected_at')} as ag_first_connected_at`;
+
+const TASK_FROM = `
 from tasks_with_status t
 left join workspaces w on w.id = t.workspace_id
 left join templates tpl on tpl.id = w.template_id
@@ -108,6 +109,8 @@ left join lateral (
   where s.workspace_id = t.workspace_id order by s.created_at desc, s.id desc limit 1
 ) las on true
 left join workspace_agents ag on ag.id = t.workspace_agent_id and ag.build_id = lb.id`;
+
+const TASK_SELECT = `select ${TASK_COLUMNS} ${TASK_FROM}`;
 
 function toRecord(r: TaskSqlRow): TaskRecord {
   return {
@@ -199,16 +202,15 @@ function filterSql(opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>,
   return conditions.join(' and ');
 }
 
-/** Visible non-deleted tasks, newest first (ties broken by id so pages never overlap). */
-export async function listTasks(em: EntityManager, opts: ListTasksOptions): Promise<TaskRecord[]> {
-  const bindings: unknown[] = [];
+/** The list statement of `opts` (newest first, ties broken by id so pages never overlap). */
+function listSql(opts: ListTasksOptions, columns: string, bindings: unknown[]): string {
   let where = filterSql(opts, bindings);
   if (opts.afterId !== undefined) {
     // A cursor naming a task that is gone (or never existed) yields an empty page, not page one.
     where += ' and (t.created_at, t.id) < (select c.created_at, c.id from tasks c where c.id = ?)';
     bindings.push(opts.afterId);
   }
-  let sql = `${TASK_SELECT} where ${where} order by t.created_at desc, t.id desc`;
+  let sql = `select ${columns} ${TASK_FROM} where ${where} order by t.created_at desc, t.id desc`;
   if (opts.limit !== undefined) {
     sql += ' limit ?';
     bindings.push(opts.limit);
@@ -217,17 +219,43 @@ export async function listTasks(em: EntityManager, opts: ListTasksOptions): Prom
     sql += ' offset ?';
     bindings.push(opts.offset);
   }
+  return sql;
+}
+
+/** Visible non-deleted tasks, newest first. */
+export async function listTasks(em: EntityManager, opts: ListTasksOptions): Promise<TaskRecord[]> {
+  const bindings: unknown[] = [];
+  const sql = listSql(opts, TASK_COLUMNS, bindings);
   return (await queryRows<TaskSqlRow>(em, sql, bindings)).map(toRecord);
 }
 
-/** How many tasks match the filters (pages ignored). */
-export async function countTasks(em: EntityManager, opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>): Promise<number> {
-  const bindings: unknown[] = [];
+function countSql(opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>, bindings: unknown[]): string {
   const where = filterSql(opts, bindings);
   // Only a status filter needs the view. Without one, every live task row counts once (the view's
   // joins neither add nor drop rows), and counting the table skips the per-task lookups that made
   // the count of a page grow with the whole list (bench/list-scale.ts).
   const from = opts.status === undefined ? 'tasks t where t.deleted_at is null and' : 'tasks_with_status t where';
-  const row = await queryOne<{ n: string }>(em, `select count(*) as n from ${from} ${where}`, bindings);
+  return `select count(*) from ${from} ${where}`;
+}
+
+/** How many tasks match the filters (pages ignored). */
+export async function countTasks(em: EntityManager, opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>): Promise<number> {
+  const bindings: unknown[] = [];
+  const row = await queryOne<{ n: string }>(em, countSql(opts, bindings).replace('select count(*)', 'select count(*) as n'), bindings);
   return Number(row?.n ?? 0);
+}
+
+/**
+ * A page and the number of all matching tasks, in one round trip: the count rides along as a
+ * column of the page's rows (a second statement only when the page is empty but need not be).
+ */
+export async function listTasksPage(em: EntityManager, opts: ListTasksOptions): Promise<{ records: TaskRecord[]; total: number }> {
+  const { limit: _limit, offset: _offset, afterId: _afterId, ...filters } = opts;
+  const bindings: unknown[] = [];
+  const counted = `(${countSql(filters, bindings)}) as total_count, ${TASK_COLUMNS}`;
+  const sql = listSql(opts, counted, bindings);
+  const rows = await queryRows<TaskSqlRow & { total_count: string }>(em, sql, bindings);
+  if (rows.length > 0) return { records: rows.map(toRecord), total: Number(rows[0]!.total_count) };
+  const total = (opts.offset ?? 0) > 0 || opts.afterId !== undefined ? await countTasks(em, filters) : 0;
+  return { records: [], total };
 }
