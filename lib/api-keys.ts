@@ -131,8 +131,7 @@ export async function verifyApiKey(em: EntityManager, token: string, opts: Verif
   if (!parsed) return { ok: false, reason: 'malformed' };
   // Every authenticated request runs this, so the key and its user come in one round trip (two
   // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md), or from the
-  // session cache with none. em.map makes both managed entities of this request's EntityManager,
-  // exactly as findOne would.
+  // session cache with none.
   const query = keyUserQuery(em);
   let row = cache?.get(parsed.id);
   if (!row) {
