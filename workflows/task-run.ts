@@ -294,8 +294,9 @@ export class TaskRun {
 
   private provision(buildId: string, story: string, orphan: boolean): Promise<StartOutcome> {
     const hostId = this.mem().records.hostId;
-    // a workspace that lives on one host (process driver) is built by that host's worker
-    const routing = hostId
+    // a workspace that lives on one host (process driver) is built by that host's worker; an orphaning
+    // delete runs no provisioner, so any worker takes it — also when that host is gone for good
+    const routing = hostId && !orphan
       ? { taskQueue: `${workflowInfo().taskQueue}@${hostId}`, scheduleToStartTimeout: HOST_PICKUP_TIMEOUT }
       : {};
     return provisioning.provisionWorkspace.executeWithOptions({ summary: story, ...routing }, [orphan ? { buildId, orphan } : { buildId }]);
