@@ -2,10 +2,7 @@
 // 401, logout, and API keys.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createApp } from '../../api/app';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startSecondApi, startTestStack, type TestStack } from '../helpers/stack';
 import { OWNER_PASSWORD, createUserWithToken, setupOwner } from '../helpers/fixtures';
 
 const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
@@ -153,17 +150,16 @@ describe('login rate limit', () => {
     assert.equal(other.status, 201);
 
     // a second API process on the same database enforces the same limit
-    const second = serve({ fetch: createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log }).fetch, hostname: '127.0.0.1', port: 0 });
+    const second = await startSecondApi(stack);
     try {
-      await new Promise<void>((resolve) => (second.listening ? resolve() : second.once('listening', () => resolve())));
-      const res = await fetch(`http://127.0.0.1:${(second.address() as AddressInfo).port}/api/v2/users/login`, {
+      const res = await fetch(`${second.url}/api/v2/users/login`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ email: target.user.email, password: 'right-password-1' }),
       });
       assert.equal(res.status, 429, 'the failures counted by the first process block the second');
     } finally {
-      await new Promise((resolve) => second.close(resolve));
+      await second.close();
     }
   });
 });

@@ -1,9 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createApp } from '../../api/app';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startSecondApi, startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { cliEnv, cliOk, loginFirstUser, reportAppState, runCli, startCli, storedToken } from './cli-helpers';
@@ -209,10 +206,9 @@ describe('taskd task status', () => {
   test('--watch falls back to polling against an API process that cannot stream', async () => {
     // a second API process on the same database, started without the change listener: its watch
     // endpoints answer 503, so the CLI must poll it instead
-    const noStream = serve({ fetch: createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log }).fetch, hostname: '127.0.0.1', port: 0 });
+    const noStream = await startSecondApi(stack);
     try {
-      await new Promise<void>((resolve) => (noStream.listening ? resolve() : noStream.once('listening', () => resolve())));
-      const url = `http://127.0.0.1:${(noStream.address() as AddressInfo).port}`;
+      const { url } = noStream;
       const refused = await fetch(`${url}/api/v2/tasks/watch`, { headers: { 'Coder-Session-Token': token } });
       assert.equal(refused.status, 503);
       await cliOk(['task', 'create', '--template', 'slow', '--name', 'polled', 'Poll me'], env);
@@ -227,7 +223,7 @@ describe('taskd task status', () => {
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout.trim().split('\n').at(-1)!, /active\s+true\s+idle\s+Polled to the end$/);
     } finally {
-      await new Promise((resolve) => noStream.close(resolve));
+      await noStream.close();
     }
   });
 

@@ -156,3 +156,20 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
     },
   };
 }
+
+/**
+ * Another API process on the stack's database and Temporal, as a second replica would be — but
+ * without the change listener (so without live updates or the session cache).
+ */
+export async function startSecondApi(stack: TestStack): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log });
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
