@@ -9,6 +9,7 @@ import { createAiTemplate } from '../helpers/fixtures';
 import { taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
 import { sql } from '../helpers/task-rows';
 import { waitFor } from '../helpers/wait';
+import { NOTIFICATION_TEMPLATES } from '../../domain/app-status';
 
 let stack: TestStack;
 let world: TaskWorld;
@@ -132,7 +133,11 @@ describe('POST /workspaces/{id}/builds', () => {
     assert.deepEqual(builds.body.map((b: { build_number: number }) => b.build_number), [3, 2, 1]);
     // a workspace build is not a task pause or resume: Coder's reason and no Task Paused/Resumed notice
     assert.deepEqual(builds.body.map((b: { reason: string }) => b.reason), ['initiator', 'initiator', 'initiator']);
-    const notices = await sql(stack, `select 1 from notification_messages where labels->>'task_id' = ?`, [task.id]);
+    const notices = await sql(stack, `select 1 from notification_messages where labels->>'task_id' = ? and template_id in (?, ?)`, [
+      task.id,
+      NOTIFICATION_TEMPLATES.task_paused.id,
+      NOTIFICATION_TEMPLATES.task_resumed.id,
+    ]);
     assert.equal(notices.length, 0);
     const page = await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}/builds?limit=1&offset=1`, { token: world.alice.token });
     assert.deepEqual(page.body.map((b: { build_number: number }) => b.build_number), [2]);
