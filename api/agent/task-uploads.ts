@@ -167,9 +167,13 @@ export async function storeMessages(em: EntityManager, taskId: string, messages:
   if (latest.length === 0) return;
   await em.transactional(async (tx) => {
     // forwards of one task are serialised here: each decides on what the previous one wrote
-    const [task] = await tx.execute<{ base: number }[]>('select conversation_base as base from tasks where id = ? for update', [taskId]);
+    const [task] = await tx.execute<{ base: number; last: number | null }[]>(
+      `select t.conversation_base as base, (select max(m.message_id) from task_messages m where m.task_id = t.id) as last
+         from tasks t where t.id = ? for update`,
+      [taskId],
+    );
     let base = task?.base ?? 0;
-    const [{ last }] = await tx.execute<{ last: number | null }[]>('select max(message_id) as last from task_messages where task_id = ?', [taskId]);
+    const last = task?.last ?? null;
     if (last !== null && last >= base) {
       const rows = await tx.execute<StoredMessage[]>(
         `select message_id, role, content, ${rfc3339('time')} as time from task_messages
