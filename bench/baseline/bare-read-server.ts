@@ -8,6 +8,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import pg from 'pg';
+import { TASK_FROM } from '../../db/queries/task-from';
 
 const SELECT = `
 select t.*,
@@ -17,18 +18,7 @@ select t.*,
   lb.created_at as build_created_at,
   las.state as app_state, las.message as app_message, las.uri as app_uri, las.created_at as app_state_at,
   ag.lifecycle_state as agent_lifecycle, ag.first_connected_at as agent_first_connected_at
-from tasks_with_status t
-left join workspaces w on w.id = t.workspace_id
-left join templates tpl on tpl.id = w.template_id
-left join lateral (
-  select b.id, b.transition, b.job_status, b.created_at from workspace_builds b
-  where b.workspace_id = t.workspace_id order by b.build_number desc limit 1
-) lb on true
-left join lateral (
-  select s.state, s.message, s.uri, s.created_at from workspace_app_statuses s
-  where s.workspace_id = t.workspace_id order by s.created_at desc, s.id desc limit 1
-) las on true
-left join workspace_agents ag on ag.id = t.workspace_agent_id and ag.build_id = lb.id`;
+  ${TASK_FROM}`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { goTime, queryOne, queryRows, rfc3339 } from './sql';
 import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus, TaskStatus } from '../../domain/task-status';
 import { taskScopeSql, type TaskScope } from '../../api/authz';
+import { TASK_FROM } from './task-from';
 
 // The task read model. Every read goes through the tasks_with_status view (status computed in one
 // place, so a status filter and a single read agree by construction), and one statement brings
@@ -96,20 +97,6 @@ const TASK_COLUMNS = `
   ${rfc3339('las.created_at')} as las_created_at,
   ag.lifecycle_state as ag_lifecycle, ${rfc3339('ag.first_connected_at')} as ag_first_connected_at`;
 
-const TASK_FROM = `
-from tasks_with_status t
-left join workspaces w on w.id = t.workspace_id
-left join templates tpl on tpl.id = w.template_id
-left join lateral (
-  select b.id, b.transition, b.job_status, b.created_at from workspace_builds b
-  where b.workspace_id = t.workspace_id order by b.build_number desc limit 1
-) lb on true
-left join lateral (
-  select s.state, s.message, s.uri, s.created_at from workspace_app_statuses s
-  where s.workspace_id = t.workspace_id order by s.created_at desc, s.id desc limit 1
-) las on true
-left join workspace_agents ag on ag.id = t.workspace_agent_id and ag.build_id = lb.id`;
-
 const TASK_SELECT = `select ${TASK_COLUMNS} ${TASK_FROM}`;
 
 function toRecord(r: TaskSqlRow): TaskRecord {
@@ -185,7 +172,10 @@ export interface ListTasksOptions {
   afterId?: string;
 }
 
-function filterSql(opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>, bindings: unknown[]): string {
+/** The filters of a list, without its page. */
+type TaskFilters = Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>;
+
+function filterSql(opts: TaskFilters, bindings: unknown[]): string {
   const conditions = [scopeSql(opts.scope, bindings)];
   if (opts.ownerId !== undefined) {
     conditions.push('t.owner_id = ?');
@@ -229,19 +219,19 @@ export async function listTasks(em: EntityManager, opts: ListTasksOptions): Prom
   return (await queryRows<TaskSqlRow>(em, sql, bindings)).map(toRecord);
 }
 
-function countSql(opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>, bindings: unknown[]): string {
+function countSql(opts: TaskFilters, bindings: unknown[]): string {
   const where = filterSql(opts, bindings);
   // Only a status filter needs the view. Without one, every live task row counts once (the view's
   // joins neither add nor drop rows), and counting the table skips the per-task lookups that made
   // the count of a page grow with the whole list (bench/list-scale.ts).
   const from = opts.status === undefined ? 'tasks t where t.deleted_at is null and' : 'tasks_with_status t where';
-  return `select count(*) from ${from} ${where}`;
+  return `select count(*) as n from ${from} ${where}`;
 }
 
 /** How many tasks match the filters (pages ignored). */
-export async function countTasks(em: EntityManager, opts: Omit<ListTasksOptions, 'limit' | 'offset' | 'afterId'>): Promise<number> {
+async function countTasks(em: EntityManager, opts: TaskFilters): Promise<number> {
   const bindings: unknown[] = [];
-  const row = await queryOne<{ n: string }>(em, countSql(opts, bindings).replace('select count(*)', 'select count(*) as n'), bindings);
+  const row = await queryOne<{ n: string }>(em, countSql(opts, bindings), bindings);
   return Number(row?.n ?? 0);
 }
 
