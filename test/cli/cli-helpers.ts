@@ -109,3 +109,12 @@ export async function reportAppState(
   const res = await stack.api('PATCH', '/api/v2/workspaceagents/me/app-status', { token, body });
   if (res.status !== 200) throw new Error(`app-status: ${res.status} ${JSON.stringify(res.body)}`);
 }
+
+/** Resolves with the CLI's result once it exits on its own; rejects after `timeoutMs` with what it printed. */
+export function exitWithin(cli: RunningCli, timeoutMs: number, what = 'the command'): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end: ${cli.output().stdout}`)), timeoutMs);
+  });
+  return Promise.race([cli.exited, deadline]).finally(() => clearTimeout(timer));
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startSecondApi, startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
-import { cliEnv, cliOk, loginFirstUser, reportAppState, runCli, startCli, storedToken } from './cli-helpers';
+import { cliEnv, cliOk, exitWithin, loginFirstUser, reportAppState, runCli, startCli, storedToken } from './cli-helpers';
 
 // `taskd task create | list | status [--watch]` and bad input, with echo-provisioned templates.
 
@@ -173,10 +173,7 @@ describe('taskd task status', () => {
     await watch.waitForStdout(/\bactive\b/);
     const task = await apiTask('watched');
     await reportAppState(stack, task.workspace_agent_id, { app_slug: 'ai', state: 'idle', message: 'Waiting for input' });
-    const result = await Promise.race([
-      watch.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`watch did not end: ${watch.output().stdout}`)), 15_000)),
-    ]);
+    const result = await exitWithin(watch, 15_000, 'watch');
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split('\n');
     assert.match(lines[0]!, /^STATE CHANGED\s+STATUS/);
@@ -195,10 +192,7 @@ describe('taskd task status', () => {
     await watch.waitForStdout(/vanishing|\b(pending|initializing|active)\b/);
     const del = await stack.api('DELETE', '/api/v2/tasks/me/vanishing', { token });
     assert.equal(del.status, 202, JSON.stringify(del.body));
-    const result = await Promise.race([
-      watch.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`watch did not end: ${watch.output().stdout}`)), 15_000)),
-    ]);
+    const result = await exitWithin(watch, 15_000, 'watch');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Task \S+\/vanishing was deleted\./);
   });
@@ -216,10 +210,7 @@ describe('taskd task status', () => {
       await watch.waitForStdout(/\bactive\b/);
       const task = await apiTask('polled');
       await reportAppState(stack, task.workspace_agent_id, { app_slug: 'ai', state: 'idle', message: 'Polled to the end' });
-      const result = await Promise.race([
-        watch.exited,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`watch did not end: ${watch.output().stdout}`)), 15_000)),
-      ]);
+      const result = await exitWithin(watch, 15_000, 'watch');
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout.trim().split('\n').at(-1)!, /active\s+true\s+idle\s+Polled to the end$/);
     } finally {

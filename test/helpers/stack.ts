@@ -103,13 +103,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   const events = new TaskEvents({ databaseUrl, log, channels: [sessions] });
   await events.start();
   const app = createApp({ config, orm, temporal: client, log, events, sessions });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
-  answerMalformedRequests(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url: baseUrl } = await listenOnLoopback(app, port);
 
   return {
     baseUrl,
@@ -163,13 +157,17 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
  */
 export async function startSecondApi(stack: TestStack): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+  const { server, url } = await listenOnLoopback(app, 0);
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Serves an API app on 127.0.0.1 (port 0: any free one) as api/server.ts does, once it listens. */
+async function listenOnLoopback(app: ReturnType<typeof createApp>, port: number) {
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
+  answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
