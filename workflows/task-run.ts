@@ -90,9 +90,20 @@ export class TaskRun {
     if (this.createFailure) throw ApplicationFailure.create({ type: TaskFailure.taskDeleted, message: 'The task does not exist.', nonRetryable: true });
     if (!this.memory) return; // decided again by the handler once the records are loaded
     const rejection = rejectOperation(this.memory, op);
-    if (rejection && !(this.finishing && rejection.type === TaskFailure.buildActive)) {
+    if (rejection && !(this.finishing && this.mayPassOnceFinished(op, rejection.type))) {
       throw ApplicationFailure.create({ ...rejection, nonRetryable: true });
     }
+  }
+
+  /**
+   * While completeBuild / failBuild runs, readers of the database may already see its outcome: an
+   * operation that outcome can allow is left to the handler, which decides again once it is known.
+   * A delete retried as soon as the delete build shows failed is one (the task itself is gone).
+   */
+  private mayPassOnceFinished(op: TaskOperation, rejection: string): boolean {
+    if (rejection === TaskFailure.buildActive) return true;
+    const r = this.mem().records;
+    return op === 'delete' && r.latestBuild.transition === 'delete' && !r.deleted;
   }
 
   /** Memory is ready: replays reports that arrived while it loaded and decides what is left to do. */

@@ -220,7 +220,9 @@ describe('a failed delete', () => {
       waitFor(async () => {
         const b = (await workspace()).body.latest_build;
         return b?.build_number === buildNumber && b.transition === 'delete' && b.status === 'failed';
-      }, { what: `delete build #${buildNumber} failed` });
+      }, { what: `delete build #${buildNumber} failed`, intervalMs: 1 });
+    // The retries below follow the failed build at once (a tight poll, no pause): the database shows
+    // it failed while the workflow is still taking in that outcome, which is when a user retries.
     const build = (body: unknown) => stack.api('POST', `/api/v2/workspaces/${workspaceId}/builds`, { token, body });
 
     assert.equal((await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token })).status, 202);
