@@ -1,6 +1,8 @@
-// The test command (npm test): starts one real PostgreSQL and one real Temporal dev server for the
-// whole run, bundles the workflow code once, then runs node's test runner over the test files.
-// Each file gets its own database and task queue from test/helpers/stack.ts.
+// The test command (npm test): checks the machine (test/preflight.ts), starts one real PostgreSQL
+// and one real Temporal dev server for the whole run, bundles the workflow code once, then runs
+// node's test runner over the test files. Each file gets its own database and task queue from
+// test/helpers/stack.ts. Everything the run starts sees a private TMPDIR, so what the suite leaves
+// behind is found and fails the run, whatever else writes to /tmp meanwhile.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,8 @@ import { startPostgres } from '../devstack/postgres';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
 import { startTemporalDevServer } from '../devstack/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../workflows/contracts';
+import { preflight } from './preflight';
+import { leftovers, privateTmpDir } from './private-tmp';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -34,10 +38,17 @@ function countTap(file: string): { passed: number; failed: number; skipped: numb
 async function main() {
   const args = process.argv.slice(2);
   const files = args.length > 0 ? args.map((a) => path.resolve(a)) : findTestFiles(path.join(ROOT, 'test'));
+  const missing = await preflight(files, ROOT, (line) => process.stdout.write(`${line}\n`));
+  if (missing.length > 0) {
+    process.stdout.write(`${missing.join('\n')}\n\n0 passed, 1 failed, 0 skipped\n`);
+    process.exit(1);
+  }
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test-run');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-test-'));
   // the private PostgreSQL runs as the postgres user when we are root: it must be able to traverse
   fs.chmodSync(work, 0o711);
+  // set before anything starts, so this process and all it spawns use it
+  process.env.TMPDIR = privateTmpDir(work);
   const stops: (() => Promise<void>)[] = [];
   let exitCode = 1;
   let summary = '0 passed, 1 failed';
@@ -87,6 +98,14 @@ async function main() {
     process.once('SIGTERM', stopChild);
     exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
     const counts = countTap(tapFile);
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+    // a file whose tests all passed can still leave a mess behind: that counts as one failure more
+    const left = leftovers(process.env.TMPDIR);
+    if (left.length > 0) {
+      process.stdout.write(`\n✖ the suite left ${left.length} item(s) in its TMPDIR (each test must remove what it creates):\n`);
+      for (const item of left) process.stdout.write(`  ${item}\n`);
+      counts.failed += 1;
+    }
     summary = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
     if (exitCode === 0 && counts.failed > 0) exitCode = 1;
   } catch (err) {
@@ -94,6 +113,7 @@ async function main() {
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     if (process.env.TASKD_TEST_KEEP !== '1') fs.rmSync(work, { recursive: true, force: true });
+    else process.stdout.write(`kept the run's folder: ${work}\n`);
   }
   // the last line is what CI reads
   process.stdout.write(`\n${summary}\n`);

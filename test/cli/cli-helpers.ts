@@ -2,11 +2,11 @@
 // with a private HOME / config folder and TASKD_URL pointing at the test stack.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestStack } from '../helpers/stack';
 import { deriveAgentToken } from '../../lib/agent-token';
 import { waitFor } from '../helpers/wait';
+import { scratchDir } from '../helpers/scratch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -18,7 +18,7 @@ export interface CliResult {
 
 /** A fresh user environment: its own HOME and XDG config folder, no inherited taskd settings. */
 export function cliEnv(baseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-cli-home-'));
+  const home = scratchDir('taskd-cli-home-');
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('TASKD_') && !k.startsWith('CODER_')) env[k] = v;

@@ -1,10 +1,10 @@
-// The dashboard end to end (issue 8): headless Chromium against the real stack, with the process
+// The dashboard end to end: headless Chromium against the real stack, with the process
 // provisioner running the built-in agent from examples/. One user journey, step by step: set up the
 // first user, sign in, create a task, watch it become active and answer, talk to it, pause, resume,
 // delete — all without reloading the page — and no console errors along the way. Screenshots of the
 // main pages are taken on every run; TASKD_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots/
-// (committed, linked from the README), otherwise they go to a temporary folder so a test run leaves
-// the checkout clean.
+// (committed, linked from the README), otherwise to the run's work folder (kept with TASKD_TEST_KEEP=1)
+// so a test run leaves the checkout clean.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SHOTS =
   process.env.TASKD_UPDATE_SCREENSHOTS === '1'
     ? path.join(ROOT, 'docs', 'screenshots')
-    : path.join(os.tmpdir(), 'taskd-e2e-screenshots');
+    : path.join(process.env.TASKD_TEST_WORK_DIR ?? os.tmpdir(), 'screenshots');
 const OWNER = { username: 'octo', email: 'octo@example.com', password: 'correct-horse-9', name: 'Octo Cat' };
 const PROMPT = 'Write a haiku about durable workflows';
 const FOLLOW_UP = 'Please summarise: retries retries and more retries';
@@ -69,7 +69,7 @@ after(async () => {
     }
   }
   // the last state of the page, for whoever debugs a failure
-  await page?.screenshot({ path: path.join(os.tmpdir(), 'taskd-e2e-last.png'), fullPage: true }).catch(() => {});
+  await page?.screenshot({ path: path.join(SHOTS, 'last.png'), fullPage: true }).catch(() => {});
   await browser?.close();
   await stack?.close();
 });

@@ -1,0 +1,70 @@
+// What the test command needs from the machine beyond `npm ci`, checked before anything starts: as
+// root a missing piece is installed from Debian's archive; otherwise the run stops in its first
+// second with one sentence saying what to install, instead of failing test by test later. A new
+// requirement is one more entry in REQUIREMENTS.
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCommand } from '../devstack/processes';
+import { findPgBinDir } from '../devstack/postgres-cluster';
+import { CHROMIUM_PATH } from './helpers/browser';
+
+export interface Requirement {
+  name: string;
+  /** Test files (paths relative to the checkout) that need it; absent: every run. */
+  neededBy?: RegExp;
+  present(): Promise<boolean>;
+  /** Debian packages that provide it, installed with apt-get when the run is root. */
+  apt: string[];
+  /** The one sentence printed when it is missing and cannot be installed here. */
+  missing: string;
+}
+
+export const REQUIREMENTS: Requirement[] = [
+  {
+    name: 'PostgreSQL server binaries',
+    present: () => findPgBinDir().then(() => true, () => false),
+    apt: ['postgresql'],
+    missing: "The tests run a private PostgreSQL: install Debian's postgresql package (apt-get install postgresql) or set PG_BIN to a folder holding postgres and initdb.",
+  },
+  {
+    name: 'Chromium',
+    neededBy: /^test\/web\//,
+    present: async () => fs.existsSync(CHROMIUM_PATH),
+    apt: ['chromium'],
+    missing: `The dashboard tests drive Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set TASKD_CHROMIUM to a Chromium binary.`,
+  },
+];
+
+const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+// another apt-get on the machine holds the lock for a while; waiting beats failing the run
+const APT_LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
+
+async function aptInstall(packages: string[]): Promise<string | null> {
+  const install = () => runCommand('apt-get', ['install', '-y', '-qq', ...APT_LOCK_WAIT, ...packages], { env: APT_ENV, timeoutMs: 900_000 });
+  let result = await install();
+  if (result.code !== 0) {
+    // a fresh machine has no package lists yet
+    await runCommand('apt-get', ['update', '-qq', ...APT_LOCK_WAIT], { env: APT_ENV, timeoutMs: 600_000 });
+    result = await install();
+  }
+  return result.code === 0 ? null : `${result.stderr || result.stdout}`.trim().split('\n').slice(-3).join(' ');
+}
+
+/**
+ * Makes every requirement of `files` present. Returns the sentences of those still missing (empty
+ * when the run can go ahead); progress of installs goes to `say`.
+ */
+export async function preflight(files: string[], root: string, say: (line: string) => void): Promise<string[]> {
+  const relative = files.map((f) => path.relative(root, f));
+  const wanted = REQUIREMENTS.filter((r) => !r.neededBy || relative.some((f) => r.neededBy!.test(f)));
+  const absent: Requirement[] = [];
+  for (const r of wanted) if (!(await r.present())) absent.push(r);
+  if (absent.length === 0 || process.getuid?.() !== 0) return absent.map((r) => r.missing);
+  const packages = absent.flatMap((r) => r.apt);
+  say(`preflight: installing ${packages.join(', ')} from Debian's archive (once per machine)…`);
+  const failure = await aptInstall(packages);
+  if (failure) say(`preflight: apt-get failed: ${failure}`);
+  const still: string[] = [];
+  for (const r of absent) if (!(await r.present())) still.push(r.missing);
+  return still;
+}
