@@ -3,7 +3,7 @@ import http from 'node:http';
 import { ConfigError, loadConfig } from './lib/config';
 import { createLogger } from './lib/logger';
 import { openOrm } from './db/orm';
-import { createTaskdWorker } from './lib/worker-runtime';
+import { createTaskdWorker } from './worker/taskd-worker';
 import { retryUntilReady } from './lib/retry';
 
 export async function runWorker(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {

@@ -6,7 +6,7 @@ import type { ActivityDeps } from './deps';
 import type { EnqueueTaskNotificationInput } from './types';
 
 // The notification outbox. Producers (this workflow's activities, the agent's app-status route)
-// only insert rows; the delivery loop (activities/notify-delivery.ts) sends them. A dedupe key per
+// only insert rows; the delivery loop (worker/notification-delivery.ts) sends them. A dedupe key per
 // event plus `on conflict do nothing` makes "exactly one notification per event" a database fact.
 
 export interface NotificationToEnqueue {

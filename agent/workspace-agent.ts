@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort } from '../devstack/free-port';
+import { freePort } from '../lib/net';
 import type { Logger } from '../lib/logger';
 import { fitSnapshotMessages } from '../domain/log-snapshot';
 import { AiAppWatcher } from './ai-app-watcher';

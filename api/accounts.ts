@@ -4,7 +4,7 @@ import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization, OrganizationMember, User, type IOrganization, type IUser } from '../db/entities';
 import { parseUuid } from '../domain/ids';
-import { hashPassword, passwordProblem } from '../lib/passwords';
+import { hashPassword, passwordProblem } from './auth/passwords';
 import { ApiError } from './errors';
 
 // Creating accounts: the field rules (Coder's username grammar) and the insert with its uniqueness

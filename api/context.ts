@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Orm } from '../db/orm';
-import type { TaskEvents } from '../lib/task-events';
-import type { SessionCache } from '../lib/session-cache';
+import type { TaskEvents } from './watch/task-events';
+import type { SessionCache } from './auth/session-cache';
 
 /** The authenticated caller of a user endpoint. */
 export interface Actor {
@@ -32,7 +32,7 @@ export interface AppDeps {
   log: Logger;
   /** live task changes (the watch endpoints answer 503 without them) */
   events?: TaskEvents;
-  /** verified session tokens, kept current by `events` (lib/session-cache.ts); absent: no caching */
+  /** verified session tokens, kept current by `events` (api/auth/session-cache.ts); absent: no caching */
   sessions?: SessionCache;
 }
 

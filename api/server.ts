@@ -4,8 +4,8 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
 import { migrate, openOrm } from '../db/orm';
-import { TaskEvents } from '../lib/task-events';
-import { SessionCache } from '../lib/session-cache';
+import { TaskEvents } from './watch/task-events';
+import { SessionCache } from './auth/session-cache';
 import { createApp } from './app';
 import { retryUntilReady } from '../lib/retry';
 import { answerMalformedRequests } from './http-server';
@@ -24,8 +24,8 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
     namespace: config.temporal.namespace,
     log,
   });
-  // one LISTEN connection per API process feeds every watch stream (lib/task-events.ts)
-  // ... and keeps the session cache current (lib/session-cache.ts)
+  // one LISTEN connection per API process feeds every watch stream (api/watch/task-events.ts)
+  // ... and keeps the session cache current (api/auth/session-cache.ts)
   const sessions = new SessionCache({ ttlMs: config.http.authCacheMs });
   const events = new TaskEvents({ databaseUrl: config.database.url, log, channels: [sessions] });
   await events.start();

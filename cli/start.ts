@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startApiServer } from '../api/server';
-import { createTaskdWorker } from '../lib/worker-runtime';
+import { createTaskdWorker } from '../worker/taskd-worker';
 import { stopAllWorkspaces } from '../provisioner/process';
 import { migrate, openOrm } from '../db/orm';
 import { startPostgres } from '../devstack/postgres';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../devstack/free-port';
+import { freePort } from '../lib/net';
 import type { Logger } from '../lib/logger';
 import { provisionedApp } from './apps';
 import { ProvisionerError, type BuildContext, type ProvisionedApp, type ProvisionerDriver, type StartOutcome } from './driver';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflows } from '../lib/worker-runtime';
+import { bundleWorkflows } from '../worker/taskd-worker';
 import { createLogger } from '../lib/logger';
 import { startPostgres } from '../devstack/postgres';
 import { ensureTemporalCli } from '../devstack/temporal-cli';

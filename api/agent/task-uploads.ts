@@ -3,7 +3,7 @@ import type { AgentActor } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, notFound, withCause } from '../errors';
 import { parseUuid } from '../../domain/ids';
 import { replaceNul } from '../middleware/no-nul';
-import { rfc3339 } from '../../db/queries/sql';
+import { rfc3339 } from '../../db/sql';
 
 // What an agent uploads about its task: the log snapshot of spec §4.1 (checks in the stated order,
 // the task before the body, so an agent cannot make the server read 64 KiB for nothing) and, beyond

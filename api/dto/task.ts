@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { TaskRecord } from '../../db/queries/tasks';
+import type { TaskRecord } from '../../db/tasks';
 import {
   AGENT_LIFECYCLES,
   TASK_STATUSES,

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { AgentRecord, AppRecord, AppStatusRecord } from '../../db/queries/workspaces';
+import type { AgentRecord, AppRecord, AppStatusRecord } from '../../db/workspaces';
 import { AGENT_LIFECYCLES, APP_HEALTHS, type AgentLifecycle } from '../../domain/task-status';
 
 // Coder's WorkspaceAgent / WorkspaceApp / WorkspaceAppStatus JSON (codersdk). Fields taskd has no

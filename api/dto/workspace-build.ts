@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { BuildRecord } from '../../db/queries/workspaces';
+import type { BuildRecord } from '../../db/workspaces';
 import { BUILD_TRANSITIONS, JOB_STATUSES, WORKSPACE_STATUSES, workspaceStatus } from '../../domain/task-status';
 import { NIL_UUID } from '../../domain/ids';
-import { stableUuid } from '../../lib/stable-uuid';
+import { stableUuid } from '../../lib/named-uuid';
 import { agentJson, agentSchema } from './workspace-agent';
 
 // Coder's WorkspaceBuild JSON (codersdk.WorkspaceBuild with its ProvisionerJob and resources).

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { WorkspaceRecord } from '../../db/queries/workspaces';
+import type { WorkspaceRecord } from '../../db/workspaces';
 import { appStatusJson, appStatusSchema } from './workspace-agent';
 import { workspaceBuildJson, workspaceBuildSchema } from './workspace-build';
 

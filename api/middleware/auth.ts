@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { verifyApiKey } from '../../lib/api-keys';
+import { verifyApiKey } from '../auth/api-keys';
 
 // User authentication, Coder-compatible: the session token may arrive in the Coder-Session-Token
 // header (CLI/SDK), an Authorization: Bearer header (generic HTTP clients), or the

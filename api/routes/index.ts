@@ -5,7 +5,7 @@ import { registerBuildInfoRoutes } from './buildinfo';
 import { registerDocsRoutes } from './docs';
 import { registerOrganizationRoutes } from './organizations';
 import { registerSessionRoutes } from './sessions';
-import { registerTaskRoutes } from './tasks';
+import { registerTaskRoutes } from './tasks/index';
 import { registerTemplateRoutes } from './templates';
 import { registerTemplateVersionRoutes } from './template-versions';
 import { registerUserRoutes } from './users';

@@ -6,7 +6,7 @@ import type { Actor, AppDeps } from '../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { ORG_ADMIN_ROLE, ORG_MEMBER_ROLE, findUserUnchecked, readableOrganization } from '../authz';
+import { ORG_ADMIN_ROLE, ORG_MEMBER_ROLE, findUserUnchecked, readableOrganization } from '../../db/authz';
 import { recordAudit } from '../audit';
 import { usernameSchema } from '../accounts';
 import {

@@ -6,13 +6,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
-import { readableUser } from '../authz';
+import { readableUser } from '../../db/authz';
 import { clientIp, recordAudit } from '../audit';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { ApiKey, User } from '../../db/entities';
-import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../../lib/api-keys';
-import { burnPasswordCheck, verifyPassword } from '../../lib/passwords';
-import { LoginThrottle } from '../../lib/login-throttle';
+import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../auth/api-keys';
+import { burnPasswordCheck, verifyPassword } from '../auth/passwords';
+import { LoginThrottle } from '../auth/login-throttle';
 
 // Sessions and API keys: password login (rate limited), logout, and long-lived tokens.
 

@@ -3,7 +3,7 @@ import type { ApiApp } from '../app';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { readableTemplate, readableTemplateVersion } from '../authz';
+import { readableTemplate, readableTemplateVersion } from '../../db/authz';
 import { recordAudit } from '../audit';
 import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';

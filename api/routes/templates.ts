@@ -5,7 +5,7 @@ import type { ApiApp } from '../app';
 import type { Actor, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { readableOrganization, readableTemplate } from '../authz';
+import { readableOrganization, readableTemplate } from '../../db/authz';
 import { recordAudit } from '../audit';
 import { TemplateSchema, toTemplates } from '../dto/templates';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';

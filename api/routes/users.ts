@@ -3,7 +3,7 @@ import type { ApiApp } from '../app';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { ORG_ADMIN_ROLE, readableUser } from '../authz';
+import { ORG_ADMIN_ROLE, readableUser } from '../../db/authz';
 import { recordAudit } from '../audit';
 import {
   emailSchema,

@@ -9,7 +9,7 @@ import { listTasksQuery, taskParams } from '../tasks/schemas';
 import { requireEvents } from '../watch/sse-session';
 import { watchTask } from '../watch/task-watch';
 import { watchTaskList } from '../watch/list-watch';
-import { parsePage } from '../tasks/list';
+import { parsePage } from './tasks/list';
 
 // Beyond Coder: live task updates as Server-Sent Events (api/watch/). Authorization is exactly that
 // of the matching read endpoints, checked before the stream opens, so refusals are ordinary JSON

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import type { ApiApp } from '../app';
 import { sessionTokenFrom } from '../middleware/auth';
 import { User } from '../../db/entities';
-import { verifyApiKey } from '../../lib/api-keys';
+import { verifyApiKey } from '../auth/api-keys';
 
 // The dashboard (web/): plain ES modules and CSS committed as source, so nothing has to be built.
 // `/` is the page; `/web/<name>.<ext>` its assets, from one flat folder whose names are checked

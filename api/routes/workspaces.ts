@@ -4,15 +4,15 @@ import type { ApiApp } from '../app';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { canReadOwnerResources } from '../authz';
+import { canReadOwnerResources } from '../../db/authz';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { workspaceJson, workspaceSchema } from '../dto/workspace';
 import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build';
 import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
 import { requestTaskBuild, softDeleteTask, type BuildOperation } from '../tasks/builds';
-import { getBuild, getWorkspace, listBuilds, type WorkspaceRecord } from '../../db/queries/workspaces';
-import { queryOne } from '../../db/queries/sql';
+import { getBuild, getWorkspace, listBuilds, type WorkspaceRecord } from '../../db/workspaces';
+import { queryOne } from '../../db/sql';
 import { parseUuid } from '../../domain/ids';
 import { externalAgentCredentials } from '../../lib/agent-token';
 

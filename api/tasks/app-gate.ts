@@ -5,8 +5,8 @@ import { ApiError, conflict, notFound } from '../errors';
 import { actorOf } from './params';
 import { orInternal } from './internal';
 import { AgentApiClient } from '../../agent/agentapi-client';
-import { queryOne, queryRows } from '../../db/queries/sql';
-import type { TaskRecord } from '../../db/queries/tasks';
+import { queryOne, queryRows } from '../../db/sql';
+import type { TaskRecord } from '../../db/tasks';
 
 // The task-app gate (spec §3.10) shared by send and live logs: the checks run in Coder's order so
 // each failure gets Coder's status and message, then the app's AgentAPI is reached directly at its

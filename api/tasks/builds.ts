@@ -4,9 +4,9 @@ import { ApiError, conflict, notFound } from '../errors';
 import { actorOf } from './params';
 import { orInternal } from './internal';
 import { buildViaWorkflow, updateFailure } from './workflows';
-import { idempotencyKey } from './create';
-import { getBuild, type BuildRecord } from '../../db/queries/workspaces';
-import { queryOne } from '../../db/queries/sql';
+import { idempotencyKey } from '../routes/tasks/create';
+import { getBuild, type BuildRecord } from '../../db/workspaces';
+import { queryOne } from '../../db/sql';
 import { deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, TaskFailure } from '../../workflows/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
-import { orgRoleOf, readableTemplateVersion } from '../authz';
+import { orgRoleOf, readableTemplateVersion } from '../../db/authz';
 import { actorOf } from './params';
 import { orInternal } from './internal';
-import { queryOne } from '../../db/queries/sql';
+import { queryOne } from '../../db/sql';
 import { NIL_UUID, parseUuid } from '../../domain/ids';
 import { normalizeDisplayName, validateDisplayName, validateTaskName, generateTaskName, type TaskName } from '../../domain/task-name';
 import { generateTaskNameWithLlm, type FetchLike } from '../../domain/task-name-llm';

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { Actor, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
-import { canReadOwnerResources, readableUser } from '../authz';
-import { getTaskById, getTaskByOwnerAndName, type TaskRecord } from '../../db/queries/tasks';
+import { canReadOwnerResources, readableUser } from '../../db/authz';
+import { getTaskById, getTaskByOwnerAndName, type TaskRecord } from '../../db/tasks';
 import { parseUuid } from '../../domain/ids';
 import { orInternal } from './internal';
 import type { IUser } from '../../db/entities';

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { readableOrganization, readableUser } from '../authz';
+import { readableOrganization, readableUser } from '../../db/authz';
 import { actorOf } from './params';
 import { parseUuid } from '../../domain/ids';
 import {

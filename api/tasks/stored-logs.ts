@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError } from '../errors';
 import { orInternal } from './internal';
-import { goTime, queryOne, queryRows, rfc3339 } from '../../db/queries/sql';
+import { goTime, queryOne, queryRows, rfc3339 } from '../../db/sql';
 import { InvalidMessageRoleError, messagesToLogs, type AgentApiMessage, type TaskLogEntry } from '../../domain/log-snapshot';
 
 // Logs of a task that is not running (spec §3.8): beyond Coder, the whole conversation the agent

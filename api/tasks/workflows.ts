@@ -12,7 +12,7 @@ import {
   type TaskWorkflowInput,
 } from '../../workflows/contracts';
 import type { Config } from '../../lib/config';
-import { queryOne } from '../../db/queries/sql';
+import { queryOne } from '../../db/sql';
 
 // The API's side of the task workflow: create is update-with-start (the 201 waits until the
 // records are durably written), every later change an Update on the task's workflow. A task whose

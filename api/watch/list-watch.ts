@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { visibleTaskScope, type TaskScope } from '../authz';
+import { visibleTaskScope, type TaskScope } from '../../db/authz';
 import { taskJson } from '../dto/task';
 import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
 import type { TaskSearch } from '../tasks/search';
-import { readTaskList, type Page } from '../tasks/list';
-import type { TaskChange, TaskEvents, TaskInterest } from '../../lib/task-events';
+import { readTaskList, type Page } from '../routes/tasks/list';
+import type { TaskChange, TaskEvents, TaskInterest } from './task-events';
 import { streamWatch } from './sse-session';
 
 // GET /tasks/watch?q=…[&limit=…&offset=…|after_id=…]: the list GET /tasks would answer, as

@@ -3,8 +3,8 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, unavailable } from '../errors';
 import { sessionTokenFrom, signedOut } from '../middleware/auth';
-import { verifyApiKey } from '../../lib/api-keys';
-import type { TaskChange, TaskEventListener, TaskEvents, TaskInterest } from '../../lib/task-events';
+import { verifyApiKey } from '../auth/api-keys';
+import type { TaskChange, TaskEventListener, TaskEvents, TaskInterest } from './task-events';
 
 // The plumbing every watch stream shares: subscribe before the first read (so nothing between the
 // read and the subscription is lost), run refreshes one at a time with the changes that arrived

@@ -1,14 +1,14 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
-import { canReadOwnerResources } from '../authz';
+import { canReadOwnerResources } from '../../db/authz';
 import { taskJson } from '../dto/task';
 import { actorOf } from '../tasks/params';
 import { taskAppClient } from '../tasks/app-gate';
 import { storedTaskLogs } from '../tasks/stored-logs';
-import { getTaskById, type TaskRecord } from '../../db/queries/tasks';
+import { getTaskById, type TaskRecord } from '../../db/tasks';
 import { messagesToLogs, type TaskLogEntry } from '../../domain/log-snapshot';
-import type { TaskEvents } from '../../lib/task-events';
+import type { TaskEvents } from './task-events';
 import { streamWatch, type RefreshWork, type WatchSession } from './sse-session';
 
 // GET /tasks/{user}/{task}/watch: one task as Server-Sent Events.

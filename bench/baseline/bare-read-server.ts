@@ -8,7 +8,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import pg from 'pg';
-import { TASK_FROM } from '../../db/queries/task-from';
+import { TASK_FROM } from '../../db/task-from';
 
 const SELECT = `
 select t.*,

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { aiWorkspaceDefinition, createAiTemplate, createUserWithToken, setupOwner } from '../helpers/fixtures';
-import { taskScopeSql, visibleTaskScope } from '../../api/authz';
+import { taskScopeSql, visibleTaskScope } from '../../db/authz';
 
 type Caller = { token: string; user: { id: string; username: string } };
 

@@ -8,7 +8,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { createUserWithToken, setupOwner } from '../helpers/fixtures';
 import { sql } from '../helpers/task-rows';
 import { waitFor } from '../helpers/wait';
-import { TASK_EVENTS_APPLICATION_NAME } from '../../lib/task-events';
+import { TASK_EVENTS_APPLICATION_NAME } from '../../api/watch/task-events';
 
 let stack: TestStack;
 let owner: Awaited<ReturnType<typeof setupOwner>>;

@@ -8,7 +8,7 @@ import { taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
 import { sql } from '../helpers/task-rows';
 import { openEventStream, type EventStream, type StreamEvent } from '../helpers/event-stream';
 import { waitFor } from '../helpers/wait';
-import { TASK_EVENTS_APPLICATION_NAME } from '../../lib/task-events';
+import { TASK_EVENTS_APPLICATION_NAME } from '../../api/watch/task-events';
 
 let stack: TestStack;
 let world: TaskWorld;

@@ -12,10 +12,10 @@ import { answerMalformedRequests } from '../../api/http-server';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { connectTemporal } from '../../lib/temporal';
-import { createTaskdWorker } from '../../lib/worker-runtime';
+import { createTaskdWorker } from '../../worker/taskd-worker';
 import { migrate, openOrm, type Orm } from '../../db/orm';
-import { TaskEvents } from '../../lib/task-events';
-import { SessionCache } from '../../lib/session-cache';
+import { TaskEvents } from '../../api/watch/task-events';
+import { SessionCache } from '../../api/auth/session-cache';
 import { freePort } from '../../devstack/free-port';
 import { createScratchDatabase } from '../../devstack/scratch-database';
 import { stopAllWorkspaces } from '../../provisioner/process';
@@ -38,7 +38,7 @@ export interface TestStack {
   baseUrl: string;
   config: Config;
   orm: Orm;
-  /** the API's session cache (lib/session-cache.ts) */
+  /** the API's session cache (api/auth/session-cache.ts) */
   sessions: SessionCache;
   temporal: TemporalClient;
   log: Logger;

@@ -7,7 +7,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { NOTIFICATION_TEMPLATES } from '../../domain/app-status';
 import { enqueueNotification } from '../../activities/notify';
-import { deliverNextNotification } from '../../activities/notify-delivery';
+import { deliverNextNotification } from '../../worker/notification-delivery';
 import { pauseTaskUpdate, resumeTaskUpdate } from '../../workflows/contracts';
 import { createTask, em, notificationsOf, operate, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { hashSecret, parseToken } from '../../lib/api-keys';
+import { hashPassword, passwordProblem, verifyPassword } from '../../../api/auth/passwords';
+import { hashSecret, parseToken } from '../../../api/auth/api-keys';
 
 test('a hash verifies its own password only, and carries its parameters', async () => {
   const encoded = await hashPassword('correct horse');

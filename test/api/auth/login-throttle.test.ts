@@ -1,11 +1,11 @@
-// lib/login-throttle.ts against the real database: the sliding window, reset, what is stored, and
+// api/auth/login-throttle.ts against the real database: the sliding window, reset, what is stored, and
 // that stale failures are cleaned up.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { sql } from '../helpers/task-rows';
-import { LoginThrottle } from '../../lib/login-throttle';
+import { startTestStack, type TestStack } from '../../helpers/stack';
+import { sql } from '../../helpers/task-rows';
+import { LoginThrottle } from '../../../api/auth/login-throttle';
 
 let stack: TestStack;
 const em = () => stack.orm.em.fork() as EntityManager;

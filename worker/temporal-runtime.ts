@@ -1,5 +1,5 @@
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogEntry } from '@temporalio/worker';
-import type { Logger } from './logger';
+import type { Logger } from '../lib/logger';
 
 // The Temporal Rust core and the SDK log through the process-wide Runtime. Installed once, before
 // the first NativeConnection, it forwards both into our pino logger, keeping warnings and errors:

@@ -1,8 +1,8 @@
-// lib/session-cache.ts on its own, with a hand-driven clock: when it serves, what invalidates it,
+// api/auth/session-cache.ts on its own, with a hand-driven clock: when it serves, what invalidates it,
 // and the read-versus-invalidation race it must not lose.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionCache } from '../../lib/session-cache';
+import { SessionCache } from '../../../api/auth/session-cache';
 
 function cacheAt(opts: { ttlMs?: number; maxEntries?: number } = {}) {
   const clock = { now: 1_000_000 };

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { goTime, queryOne, queryRows, rfc3339 } from './sql';
-import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus, TaskStatus } from '../../domain/task-status';
-import { taskScopeSql, type TaskScope } from '../../api/authz';
+import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus, TaskStatus } from '../domain/task-status';
+import { taskScopeSql, type TaskScope } from './authz';
 import { TASK_FROM } from './task-from';
 
 // The task read model. Every read goes through the tasks_with_status view (status computed in one

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { ApiApp } from '../app';
-import type { AppDeps, AppEnv } from '../context';
-import { ApiError, conflict } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { recordAudit } from '../audit';
-import { canReadOwnerResources } from '../authz';
-import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
-import { taskJson, taskSchema } from '../dto/task';
-import { actorOf, resolveUserParam } from './params';
-import { orInternal } from './internal';
-import { createTaskRequest, userParams } from './schemas';
-import { checkOwner, presetForTask, taskNames, templateVersionForTask, uuidField } from './create-request';
-import { createTaskViaWorkflow, updateFailure } from './workflows';
-import { auditDiff } from './audit-diff';
-import { getTaskById } from '../../db/queries/tasks';
-import { queryOne } from '../../db/queries/sql';
-import { stableUuid } from '../../lib/stable-uuid';
-import { TaskFailure, type TaskWorkflowInput } from '../../workflows/contracts';
-import type { IUser } from '../../db/entities';
+import type { ApiApp } from '../../app';
+import type { AppDeps, AppEnv } from '../../context';
+import { ApiError, conflict } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { recordAudit } from '../../audit';
+import { canReadOwnerResources } from '../../../db/authz';
+import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../../dto/common';
+import { taskJson, taskSchema } from '../../dto/task';
+import { actorOf, resolveUserParam } from '../../tasks/params';
+import { orInternal } from '../../tasks/internal';
+import { createTaskRequest, userParams } from '../../tasks/schemas';
+import { checkOwner, presetForTask, taskNames, templateVersionForTask, uuidField } from '../../tasks/create-request';
+import { createTaskViaWorkflow, updateFailure } from '../../tasks/workflows';
+import { auditDiff } from '../../tasks/audit-diff';
+import { getTaskById } from '../../../db/tasks';
+import { queryOne } from '../../../db/sql';
+import { stableUuid } from '../../../lib/named-uuid';
+import { TaskFailure, type TaskWorkflowInput } from '../../../workflows/contracts';
+import type { IUser } from '../../../db/entities';
 
 // POST /tasks/{user} (spec §3.3). Validation happens here; the records are written by the task
 // workflow (update-with-start), so the 201 is sent only once they are durable. Beyond Coder: an

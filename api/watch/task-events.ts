@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from './logger';
+import type { Logger } from '../../lib/logger';
 
 // Live task changes for one API process. The database triggers (migration 20261125164844) NOTIFY
 // `taskd_task_events` after every commit that changes what a Task object or its conversation shows;

@@ -1,7 +1,7 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { ReferenceKind } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKey, User } from '../db/entities';
+import { ApiKey, User } from '../../db/entities';
 import type { SessionCache } from './session-cache';
 
 // Coder-style session tokens "<id>-<secret>": the id is the row's primary key (so lookup is one
@@ -118,7 +118,7 @@ function pick(row: Record<string, unknown>, alias: string, columns: string[]): R
 }
 
 export interface VerifyOptions {
-  /** recently used keys of this process (lib/session-cache.ts); without it every call reads the database */
+  /** recently used keys of this process (api/auth/session-cache.ts); without it every call reads the database */
   cache?: SessionCache;
   now?: Date;
 }

@@ -8,7 +8,7 @@ import {
   type AppStatusRecord,
   type AppStatusSqlRow,
 } from './workspace-agents';
-import type { BuildTransition, JobStatus } from '../../domain/task-status';
+import type { BuildTransition, JobStatus } from '../domain/task-status';
 
 // Read model of workspaces and builds for the Coder Workspace / WorkspaceBuild objects. Builds are
 // loaded in batches (one statement for the builds, one each for their agents, apps and app

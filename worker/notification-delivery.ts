@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { NOTIFICATION_TEMPLATES, type NotificationTemplate } from '../domain/app-status';
-import { inTransaction, sql, sqlOne } from './db';
-import type { ActivityDeps } from './deps';
+import { inTransaction, sql, sqlOne } from '../activities/db';
+import type { ActivityDeps } from '../activities/deps';
 
 // Sends outbox rows to the configured webhook (and always to the log). One row per transaction:
 // the row is locked (FOR UPDATE SKIP LOCKED, so several workers never send the same row at once),

@@ -1,4 +1,4 @@
-import type { NotificationChannel } from './task-events';
+import type { NotificationChannel } from '../watch/task-events';
 
 // Session tokens seen recently, so an authenticated request does not spend a database round trip
 // on its key before doing its work (for a task read that round trip was a third of the API's
@@ -14,7 +14,7 @@ import type { NotificationChannel } from './task-events';
 
 export const AUTH_EVENTS_CHANNEL = 'taskd_auth_events';
 
-/** A cached row: the key-and-user statement's columns, as lib/api-keys.ts reads them. */
+/** A cached row: the key-and-user statement's columns, as api/auth/api-keys.ts reads them. */
 export type SessionRow = Readonly<Record<string, unknown>>;
 
 interface Entry {

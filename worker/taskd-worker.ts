@@ -4,9 +4,9 @@ import { createActivities, createHostActivities } from '../activities';
 import { reapOrphanWorkspaces } from '../activities/provision';
 import { createProvisioners, type Provisioners } from '../provisioner';
 import type { Orm } from '../db/orm';
-import type { Config } from './config';
-import type { Logger } from './logger';
-import { startNotificationOutbox } from './notification-outbox';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { startNotificationOutbox } from './outbox';
 import { installTemporalRuntime } from './temporal-runtime';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');

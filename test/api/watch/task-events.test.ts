@@ -1,12 +1,12 @@
-// lib/task-events.ts against a real PostgreSQL: fan-out by task / owner / organization, coalescing of
+// api/watch/task-events.ts against a real PostgreSQL: fan-out by task / owner / organization, coalescing of
 // bursts, resync after a lost connection, and the triggers' payloads for real row changes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { sql } from '../helpers/task-rows';
-import { taskWorld, seedTaskOf, type TaskWorld } from '../helpers/task-world';
-import { waitFor } from '../helpers/wait';
+import { startTestStack, type TestStack } from '../../helpers/stack';
+import { sql } from '../../helpers/task-rows';
+import { taskWorld, seedTaskOf, type TaskWorld } from '../../helpers/task-world';
+import { waitFor } from '../../helpers/wait';
 import {
   TASK_EVENTS_APPLICATION_NAME,
   TaskEvents,
@@ -14,7 +14,7 @@ import {
   type TaskChange,
   type TaskEventListener,
   type TaskInterest,
-} from '../../lib/task-events';
+} from '../../../api/watch/task-events';
 
 let stack: TestStack;
 let world: TaskWorld;

@@ -1,13 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
-import { ApiError, notFound } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
-import { taskJson, taskSchema } from '../dto/task';
-import { resolveTaskPath } from './params';
-import { requestTaskBuild, softDeleteTask, taskWorkspaceExists } from './builds';
-import { taskParams } from './schemas';
+import type { ApiApp } from '../../app';
+import type { AppDeps } from '../../context';
+import { ApiError, notFound } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
+import { taskJson, taskSchema } from '../../dto/task';
+import { resolveTaskPath } from '../../tasks/params';
+import { requestTaskBuild, softDeleteTask, taskWorkspaceExists } from '../../tasks/builds';
+import { taskParams } from '../../tasks/schemas';
 
 // GET and DELETE /tasks/{user}/{task} (spec §3.4, §3.5).
 

@@ -1,15 +1,15 @@
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
-import { ApiError } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { resolveUserParam } from '../tasks/params';
-import { registerListTasksRoute } from '../tasks/list';
-import { registerCreateTaskRoute } from '../tasks/create';
-import { registerReadDeleteRoutes } from '../tasks/read-delete';
-import { registerInputRoute } from '../tasks/input';
-import { registerSendRoute } from '../tasks/send';
-import { registerLogsRoute } from '../tasks/logs';
-import { registerLifecycleRoutes } from '../tasks/lifecycle';
+import type { ApiApp } from '../../app';
+import type { AppDeps } from '../../context';
+import { ApiError } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { resolveUserParam } from '../../tasks/params';
+import { registerListTasksRoute } from './list';
+import { registerCreateTaskRoute } from './create';
+import { registerReadDeleteRoutes } from './read-delete';
+import { registerInputRoute } from './input';
+import { registerSendRoute } from './send';
+import { registerLogsRoute } from './logs';
+import { registerLifecycleRoutes } from './lifecycle';
 
 // The Tasks API (spec §3); the handlers live in api/tasks/.
 

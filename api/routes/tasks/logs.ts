@@ -1,14 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import { ApiError, conflict } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
-import { resolveTaskPath } from './params';
-import { taskAppClient } from './app-gate';
-import { storedTaskLogs } from './stored-logs';
-import { taskLogsResponse, taskParams } from './schemas';
-import { AgentApiError } from '../../agent/agentapi-client';
-import { InvalidMessageRoleError, messagesToLogs } from '../../domain/log-snapshot';
+import type { ApiApp } from '../../app';
+import { ApiError, conflict } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
+import { resolveTaskPath } from '../../tasks/params';
+import { taskAppClient } from '../../tasks/app-gate';
+import { storedTaskLogs } from '../../tasks/stored-logs';
+import { taskLogsResponse, taskParams } from '../../tasks/schemas';
+import { AgentApiError } from '../../../agent/agentapi-client';
+import { InvalidMessageRoleError, messagesToLogs } from '../../../domain/log-snapshot';
 
 // GET /tasks/{user}/{task}/logs (spec §3.8): live from the task app while the task is active,
 // from what was stored while it is paused or starting, and refused in error/unknown states.

@@ -1,14 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
-import { ApiError, conflict, notFound } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
-import { workspaceBuildJson } from '../dto/workspace-build';
-import { resolveTaskPath } from './params';
-import { requestTaskBuild, taskWorkspaceExists } from './builds';
-import { buildResponse, taskParams } from './schemas';
-import { workspaceStatus } from '../../domain/task-status';
+import type { ApiApp } from '../../app';
+import type { AppDeps } from '../../context';
+import { ApiError, conflict, notFound } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
+import { workspaceBuildJson } from '../../dto/workspace-build';
+import { resolveTaskPath } from '../../tasks/params';
+import { requestTaskBuild, taskWorkspaceExists } from '../../tasks/builds';
+import { buildResponse, taskParams } from '../../tasks/schemas';
+import { workspaceStatus } from '../../../domain/task-status';
 
 // POST /tasks/{user}/{task}/pause and /resume (spec §3.9): a stop or start build through the
 // task's workflow, answered at once with the new build. Like Coder, pause does not check that the

@@ -1,16 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ApiApp } from '../app';
-import { ApiError, conflict, notFound } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { recordAudit } from '../audit';
-import { SESSION_SECURITY, errorResponses, jsonBody } from '../dto/common';
-import { resolveTaskPath } from './params';
-import { orInternal } from './internal';
-import { auditDiff } from './audit-diff';
-import { taskInputRequest, taskParams } from './schemas';
-import { queryOne } from '../../db/queries/sql';
-import { trimSpace } from '../../domain/go-text';
+import type { ApiApp } from '../../app';
+import { ApiError, conflict, notFound } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { recordAudit } from '../../audit';
+import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
+import { resolveTaskPath } from '../../tasks/params';
+import { orInternal } from '../../tasks/internal';
+import { auditDiff } from '../../tasks/audit-diff';
+import { taskInputRequest, taskParams } from '../../tasks/schemas';
+import { queryOne } from '../../../db/sql';
+import { trimSpace } from '../../../domain/go-text';
 
 // PATCH /tasks/{user}/{task}/input (spec §3.6): the prompt may change only while the task is
 // paused. The task row is locked for the check-then-write, so two edits cannot interleave; the

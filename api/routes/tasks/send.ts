@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import { ApiError } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonBody } from '../dto/common';
-import { resolveTaskPath } from './params';
-import { taskAppClient } from './app-gate';
-import { taskInputRequest, taskParams } from './schemas';
+import type { ApiApp } from '../../app';
+import { ApiError } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
+import { resolveTaskPath } from '../../tasks/params';
+import { taskAppClient } from '../../tasks/app-gate';
+import { taskInputRequest, taskParams } from '../../tasks/schemas';
 
 // POST /tasks/{user}/{task}/send (spec §3.7): input goes straight to the task app's AgentAPI,
 // which must be idle ("stable") to take it. Unlike PATCH input, only the exact empty string is

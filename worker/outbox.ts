@@ -1,5 +1,5 @@
 import type { ActivityDeps } from '../activities/deps';
-import { DEFAULT_DELIVERY_POLICY, deliverNextNotification, type DeliveryPolicy } from '../activities/notify-delivery';
+import { DEFAULT_DELIVERY_POLICY, deliverNextNotification, type DeliveryPolicy } from './notification-delivery';
 
 // The delivery loop of the notification outbox, run by every worker next to its Temporal pollers.
 // Why a loop and not an activity per message: rows come from two places (task workflows and the

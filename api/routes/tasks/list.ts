@@ -1,17 +1,17 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import { ApiError, type Validation } from '../errors';
-import { requireUser } from '../middleware/auth';
-import { visibleTaskScope } from '../authz';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
-import { taskJson, tasksListSchema } from '../dto/task';
-import { actorOf } from './params';
-import { orInternal } from './internal';
-import { resolveTaskSearch } from './search';
-import { listTasksQuery } from './schemas';
-import { listTasks, listTasksPage, type ListTasksOptions, type TaskRecord } from '../../db/queries/tasks';
+import type { ApiApp } from '../../app';
+import { ApiError, type Validation } from '../../errors';
+import { requireUser } from '../../middleware/auth';
+import { visibleTaskScope } from '../../../db/authz';
+import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
+import { taskJson, tasksListSchema } from '../../dto/task';
+import { actorOf } from '../../tasks/params';
+import { orInternal } from '../../tasks/internal';
+import { resolveTaskSearch } from '../../tasks/search';
+import { listTasksQuery } from '../../tasks/schemas';
+import { listTasks, listTasksPage, type ListTasksOptions, type TaskRecord } from '../../../db/tasks';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { parseUuid } from '../../domain/ids';
+import { parseUuid } from '../../../domain/ids';
 
 // GET /tasks (spec §3.2). Beyond Coder: limit / offset / after_id page through the list; without
 // them the whole list comes back and count is its length, exactly as Coder answers.

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { raw } from '@mikro-orm/core';
-import type { Actor } from './context';
+import type { Actor } from '../api/context';
 import {
   Organization,
   OrganizationMember,
@@ -11,7 +11,7 @@ import {
   type ITemplate,
   type ITemplateVersion,
   type IUser,
-} from '../db/entities';
+} from './entities';
 import { parseUuid } from '../domain/ids';
 
 /*

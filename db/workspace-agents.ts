@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { goTime, queryRows, rfc3339 } from './sql';
-import type { AgentLifecycle, AppHealth } from '../../domain/task-status';
+import type { AgentLifecycle, AppHealth } from '../domain/task-status';
 
 // The agents of builds with their apps and app statuses, loaded for many builds at once: one
 // statement per level, whatever the number of builds.
