@@ -1,58 +1,47 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApplicationFailure } from '@temporalio/common';
-import { deriveAgentToken, hashAgentToken } from '../lib/agent-token';
+import { hashAgentToken, deriveAgentToken } from '../lib/agent-token';
+import { namedUuid } from '../lib/named-uuid';
 import { workspaceDefinitionSchema } from '../domain/workspace-definition';
-import type { BuildTransition, JobStatus } from '../domain/task-status';
 import type { StartOutcome } from '../provisioner/driver';
-import { TaskFailure, type BuildRef } from '../workflows/contracts';
-import { businessFailure, forkEm, inTransaction, sql, sqlOne } from './db';
-import type { ActivityDeps } from './deps';
-import { softDeleteTask } from './records';
+import {
+  TaskFailure,
+  type BeginBuildResult,
+  type BuildRef,
+  type CompleteBuildResult,
+  type CreateBuildInput,
+} from '../workflows/contracts';
+import { reportLifecycle } from '../db/agents';
+import {
+  buildByNumber,
+  completeBuildJob,
+  failBuildJob,
+  insertBuild,
+  linkTaskApp,
+  loadBuild,
+  lockTaskForBuild,
+  startBuildJob,
+  upsertApp,
+  type BuildRow,
+} from '../db/builds';
+import { softDeleteTask } from '../db/task-records';
+import { fork, inTransaction } from '../db/sql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { businessFailure, type ActivityDeps } from './deps';
 import { loadTaskAppState } from './task-state';
-import type { BeginBuildResult, CompleteBuildResult, CreateBuildInput } from './types';
 
 // A build's job moves pending → running → succeeded | failed, each step a guarded UPDATE so that a
 // retried activity (or one replayed after a worker crash) changes nothing the first run already did.
 
 export const AGENT_NAME = 'main';
 
-/** A UUID (version 8, "custom") derived from `name`: the same name always gives the same id. */
-export function namedUuid(name: string): string {
-  const b = createHash('sha256').update(name).digest().subarray(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /** The agent of a start build: one per build, with an id any retry recomputes. */
 export function buildAgentId(buildId: string): string {
   return namedUuid(`taskd:agent:${buildId}:${AGENT_NAME}`);
 }
 
-interface BuildRow {
-  id: string;
-  workspace_id: string;
-  build_number: number;
-  transition: BuildTransition;
-  job_status: JobStatus;
-  task_id: string;
-  definition: unknown;
-}
-
-async function loadBuild(em: EntityManager, buildId: string, lock = false): Promise<BuildRow> {
-  const row = await sqlOne<BuildRow>(
-    em,
-    `select b.id, b.workspace_id, b.build_number, b.transition, b.job_status, t.id as task_id, tv.definition
-       from workspace_builds b
-       join tasks t on t.workspace_id = b.workspace_id
-       join template_versions tv on tv.id = b.template_version_id
-      where b.id = ?${lock ? ' for update of b' : ''}`,
-    [buildId],
-  );
-  if (!row) throw ApplicationFailure.create({ type: 'BuildNotFound', message: `Build ${buildId} does not exist.`, nonRetryable: true });
-  return row;
+async function buildOf(em: EntityManager, buildId: string, lock = false): Promise<BuildRow> {
+  const build = await loadBuild(em, buildId, lock);
+  if (!build) throw businessFailure('BuildNotFound', `Build ${buildId} does not exist.`);
+  return build;
 }
 
 export function createBuildActivities(deps: ActivityDeps) {
@@ -63,48 +52,18 @@ export function createBuildActivities(deps: ActivityDeps) {
      * A delete build soft-deletes the task in the same transaction (§3.5: gone for the API at once).
      */
     async createBuild(input: CreateBuildInput): Promise<BuildRef> {
-      return inTransaction(deps, async (tx) => {
-        const existing = await sqlOne<{ id: string; job_id: string }>(
-          tx,
-          'select id, job_id from workspace_builds where workspace_id = ? and build_number = ?',
-          [input.workspaceId, input.buildNumber],
-        );
+      return inTransaction(deps.orm, async (tx) => {
+        const existing = await buildByNumber(tx, input.workspaceId, input.buildNumber);
         if (existing) {
           if (existing.job_id === input.operationKey) return { buildId: existing.id, buildNumber: input.buildNumber };
           throw businessFailure(TaskFailure.buildActive, 'A workspace build is already active.');
         }
-        const task = await sqlOne<{ deleted: boolean; workspace_deleted: boolean }>(
-          tx,
-          `select t.deleted_at is not null as deleted, coalesce(w.deleted, true) as workspace_deleted
-             from tasks t left join workspaces w on w.id = ? where t.id = ? for update of t`,
-          [input.workspaceId, input.taskId],
-        );
+        const task = await lockTaskForBuild(tx, input.taskId, input.workspaceId);
         // a deleted task whose delete build failed still has a workspace, which another delete may remove
         const deletable = input.transition === 'delete' && task !== null && !task.workspace_deleted;
         if (!task || (task.deleted && !deletable)) throw businessFailure(TaskFailure.taskDeleted, 'The task has been deleted.');
-        const previous = await sqlOne<{ template_version_id: string; template_version_preset_id: string | null }>(
-          tx,
-          `select template_version_id, template_version_preset_id from workspace_builds
-            where workspace_id = ? order by build_number desc limit 1`,
-          [input.workspaceId],
-        );
-        if (!previous) throw businessFailure('TaskRecordsIncomplete', 'The task workspace has no builds.');
-        const buildId = randomUUID();
-        const now = new Date();
-        await sql(
-          tx,
-          `insert into workspace_builds (id, workspace_id, build_number, transition, reason, template_version_id,
-                                         template_version_preset_id, initiator_id, job_id, job_status, created_at, updated_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-          [buildId, input.workspaceId, input.buildNumber, input.transition, input.reason, previous.template_version_id,
-            previous.template_version_preset_id, input.initiatorId, input.operationKey, now, now],
-        );
-        await sql(
-          tx,
-          'insert into task_workspace_apps (task_id, workspace_build_number) values (?, ?) on conflict do nothing',
-          [input.taskId, input.buildNumber],
-        );
-        await sql(tx, 'update workspaces set updated_at = ? where id = ?', [now, input.workspaceId]);
+        const buildId = await insertBuild(tx, input);
+        if (!buildId) throw businessFailure('TaskRecordsIncomplete', 'The task workspace has no builds.');
         if (input.transition === 'delete') await softDeleteTask(tx, input.taskId);
         deps.log.info(
           { taskId: input.taskId, buildId, buildNumber: input.buildNumber, transition: input.transition, reason: input.reason, requestId: input.requestId },
@@ -116,26 +75,11 @@ export function createBuildActivities(deps: ActivityDeps) {
 
     /** pending → running; a start build also gets its agent row ("main", token hash derived). */
     async beginBuild(input: { buildId: string }): Promise<BeginBuildResult> {
-      const em = forkEm(deps);
-      const build = await loadBuild(em, input.buildId);
+      const em = fork(deps.orm);
+      const build = await buildOf(em, input.buildId);
       const agentId = build.transition === 'start' ? buildAgentId(build.id) : null;
-      const tokenHash = agentId ? hashAgentToken(await deriveAgentToken(em, agentId)) : null;
-      await inTransaction(deps, async (tx) => {
-        await sql(
-          tx,
-          `update workspace_builds set job_status = 'running', job_started_at = now(), updated_at = now()
-            where id = ? and job_status = 'pending'`,
-          [build.id],
-        );
-        if (agentId) {
-          await sql(
-            tx,
-            `insert into workspace_agents (id, build_id, name, lifecycle_state, auth_token_hash, created_at, updated_at)
-             values (?, ?, ?, 'created', ?, now(), now()) on conflict (id) do nothing`,
-            [agentId, build.id, AGENT_NAME, tokenHash],
-          );
-        }
-      });
+      const agent = agentId ? { id: agentId, name: AGENT_NAME, tokenHash: hashAgentToken(await deriveAgentToken(em, agentId)) } : null;
+      await inTransaction(deps.orm, (tx) => startBuildJob(tx, build.id, agent));
       return { agentId };
     },
 
@@ -144,32 +88,17 @@ export function createBuildActivities(deps: ActivityDeps) {
      * the task ↔ agent/app row, the workspace's host, and the job as succeeded.
      */
     async completeBuild(input: { buildId: string; outcome: StartOutcome }): Promise<CompleteBuildResult> {
-      return inTransaction(deps, async (tx) => {
-        const build = await loadBuild(tx, input.buildId, true);
+      return inTransaction(deps.orm, async (tx) => {
+        const build = await buildOf(tx, input.buildId, true);
         if (build.transition === 'start') await recordStartOutcome(tx, build, input.outcome);
-        await sql(tx, 'update workspaces set host_id = coalesce(?, host_id), updated_at = now() where id = ?', [
-          input.outcome.hostId,
-          build.workspace_id,
-        ]);
-        await sql(
-          tx,
-          `update workspace_builds set job_status = 'succeeded', job_completed_at = now(), updated_at = now()
-            where id = ? and job_status in ('pending', 'running')`,
-          [build.id],
-        );
-        const host = await sqlOne<{ host_id: string | null }>(tx, 'select host_id from workspaces where id = ?', [build.workspace_id]);
-        return { ...(await loadTaskAppState(tx, build.task_id)), hostId: host?.host_id ?? null };
+        const hostId = await completeBuildJob(tx, build, input.outcome.hostId);
+        return { ...(await loadTaskAppState(tx, build.task_id)), hostId };
       });
     },
 
     /** The job failed: its error is kept on the build (the task reads `error`, §2.1). */
     async failBuild(input: { buildId: string; error: string }): Promise<void> {
-      await sql(
-        forkEm(deps),
-        `update workspace_builds set job_status = 'failed', job_error = ?, job_completed_at = now(), updated_at = now()
-          where id = ? and job_status in ('pending', 'running')`,
-        [input.error.slice(0, 4000), input.buildId],
-      );
+      await failBuildJob(fork(deps.orm), input.buildId, input.error);
     },
   };
 }
@@ -177,36 +106,12 @@ export function createBuildActivities(deps: ActivityDeps) {
 async function recordStartOutcome(tx: EntityManager, build: BuildRow, outcome: StartOutcome): Promise<void> {
   const agentId = buildAgentId(build.id);
   const appIds = new Map<string, string>();
-  for (const app of outcome.apps) {
-    // a retry keeps the first row (and any health the agent reported since), refreshing only its shape
-    const [row] = await sql<{ id: string }>(
-      tx,
-      `insert into workspace_apps (id, agent_id, slug, display_name, command, url, health, healthcheck, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, now(), now())
-       on conflict (agent_id, slug) do update set display_name = excluded.display_name, command = excluded.command,
-         url = excluded.url, healthcheck = excluded.healthcheck, updated_at = now()
-       returning id`,
-      [randomUUID(), agentId, app.slug, app.displayName, app.command, app.url, app.health,
-        app.healthcheck ? JSON.stringify(app.healthcheck) : null],
-    );
-    appIds.set(app.slug, row!.id);
-  }
+  for (const app of outcome.apps) appIds.set(app.slug, await upsertApp(tx, agentId, app));
   if (outcome.agentLifecycle !== 'created') {
-    // only a driver that plays the agent decides the lifecycle, and never over a real report
-    await sql(
-      tx,
-      `update workspace_agents set lifecycle_state = ?, lifecycle_changed_at = now(), updated_at = now()
-        where id = ? and lifecycle_state = 'created'`,
-      [outcome.agentLifecycle, agentId],
-    );
+    // a driver that plays the agent (echo) reports for it, and never over the agent's own report
+    await reportLifecycle(tx, agentId, { state: outcome.agentLifecycle, by: { agent: false, replaces: ['created'] } });
   }
   const parsed = workspaceDefinitionSchema.safeParse(build.definition);
   const aiSlug = parsed.success ? parsed.data.ai_task?.app : undefined;
-  const appId = aiSlug ? (appIds.get(aiSlug) ?? null) : null;
-  await sql(
-    tx,
-    `update task_workspace_apps set workspace_agent_id = ?, workspace_app_id = ?
-      where task_id = ? and workspace_build_number = ?`,
-    [agentId, appId, build.task_id, build.build_number],
-  );
+  await linkTaskApp(tx, build.task_id, build.build_number, agentId, aiSlug ? (appIds.get(aiSlug) ?? null) : null);
 }

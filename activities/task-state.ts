@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { workspaceDefinitionSchema } from '../domain/workspace-definition';
-import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus } from '../domain/task-status';
-import { businessFailure, sql, sqlOne } from './db';
-import type { TaskAppState, TaskRecordsState, TaskSettings } from './types';
+import type { TaskAppState, TaskRecordsState, TaskSettings } from '../workflows/contracts';
+import { latestAgentState, latestAndFirstBuild, taskRow, templateDefinition } from '../db/task-records';
+import { businessFailure } from './deps';
 
-// Reading a task back into the shape the workflow keeps in memory. Used when a workflow starts on a
-// task that already exists (a retried create, a task written by a benchmark, a lost workflow).
+// Reading a task back into the shape the workflow keeps in memory: when a workflow starts on a task
+// that already exists (a retried create, a task written by a benchmark, a lost workflow), and
+// whenever the workflow reads what the agent has reported.
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -21,75 +22,26 @@ export function settingsFromDefinition(definition: unknown): TaskSettings {
 }
 
 export async function loadTaskSettings(em: EntityManager, templateVersionId: string): Promise<TaskSettings> {
-  const row = await sqlOne<{ definition: unknown }>(em, 'select definition from template_versions where id = ?', [templateVersionId]);
-  return settingsFromDefinition(row?.definition ?? null);
+  return settingsFromDefinition(await templateDefinition(em, templateVersionId));
 }
 
-/** The latest task_workspace_apps row with its agent's lifecycle and its app's health. */
-export async function loadTaskAppState(em: EntityManager, taskId: string): Promise<TaskAppState> {
-  const row = await sqlOne<{
-    agent_id: string | null;
-    app_id: string | null;
-    lifecycle: AgentLifecycle | null;
-    health: AppHealth | null;
-  }>(
-    em,
-    `select twa.workspace_agent_id as agent_id, twa.workspace_app_id as app_id,
-            wa.lifecycle_state as lifecycle, app.health
-       from task_workspace_apps twa
-       left join workspace_agents wa on wa.id = twa.workspace_agent_id
-       left join workspace_apps app on app.id = twa.workspace_app_id
-      where twa.task_id = ?
-      order by twa.workspace_build_number desc
-      limit 1`,
-    [taskId],
-  );
-  return {
-    agentId: row?.agent_id ?? null,
-    appId: row?.app_id ?? null,
-    agentLifecycle: row?.agent_id ? row.lifecycle : null,
-    appHealth: row?.app_id ? row.health : null,
-  };
+/** The agent and app of the task's latest build, as reported so far. */
+export function loadTaskAppState(em: EntityManager, taskId: string): Promise<TaskAppState> {
+  return latestAgentState(em, taskId);
 }
 
 /** The state of an existing task, or null when there is no task with this id. */
 export async function loadTaskState(em: EntityManager, taskId: string): Promise<TaskRecordsState | null> {
-  const task = await sqlOne<{
-    workspace_id: string | null;
-    deleted: boolean;
-    template_version_id: string;
-    host_id: string | null;
-  }>(
-    em,
-    `select t.workspace_id, t.deleted_at is not null as deleted, t.template_version_id, w.host_id
-       from tasks t left join workspaces w on w.id = t.workspace_id
-      where t.id = ?`,
-    [taskId],
-  );
+  const task = await taskRow(em, taskId);
   if (!task) return null;
   if (!task.workspace_id) {
     throw businessFailure('TaskRecordsIncomplete', `Task ${taskId} has no workspace; it cannot be managed.`);
   }
-  const builds = await sql<{
-    id: string;
-    build_number: number;
-    transition: BuildTransition;
-    job_status: JobStatus;
-    reason: string;
-  }>(
-    em,
-    `(select id, build_number, transition, job_status, reason from workspace_builds
-       where workspace_id = ? order by build_number desc limit 1)
-     union all
-     (select id, build_number, transition, job_status, reason from workspace_builds
-       where workspace_id = ? and build_number = 1)`,
-    [task.workspace_id, task.workspace_id],
-  );
-  const latest = builds[0];
-  if (!latest) {
+  const builds = await latestAndFirstBuild(em, task.workspace_id);
+  if (!builds) {
     throw businessFailure('TaskRecordsIncomplete', `Task ${taskId} has a workspace without builds; it cannot be managed.`);
   }
-  const first = builds[1] ?? latest;
+  const { latest, first } = builds;
   return {
     created: { taskId, workspaceId: task.workspace_id, buildId: first.id },
     deleted: task.deleted,

@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', rejectNulInUrl);
 
   registerHealthRoutes(app, deps);
-  registerWebRoutes(app);
+  registerWebRoutes(app, deps);
 
   const api = createApiRouter(deps);
   app.route('/api/v2', api);

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { AppEnv } from './context';
-import { AuditLog } from '../db/entities';
+import { insertAuditEntry } from '../db/audit';
 
 // Audit entries are written with a plain INSERT outside the request's unit of work, so a request
 // that fails half-way still records its attempt, and an audit write can never flush half-built
@@ -35,9 +34,7 @@ export function clientIp(c: Context): string {
 export async function recordAudit(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
   const actor = c.get('actor') as AppEnv['Variables']['actor'] | undefined;
   try {
-    await c.get('em').insert(AuditLog, {
-      id: randomUUID(),
-      time: new Date(),
+    await insertAuditEntry(c.get('em'), {
       userId: entry.userId !== undefined ? entry.userId : (actor?.userId ?? null),
       organizationId: entry.organizationId ?? null,
       resourceType: entry.resourceType,

@@ -1,20 +1,59 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from './orm';
 
-// Read models are plain parameterised SQL over the request's forked EntityManager: the joins that
-// build a Coder object are easier to read (and to keep to one round trip) as SQL than as ORM calls.
+// The one way taskd runs SQL. Data access is plain parameterised statements over a forked
+// EntityManager: the joins that build a Coder object, and the guarded writes whose idempotency
+// rests on business keys and unique constraints, read more plainly as SQL than as ORM calls.
+// Parameters are bound by the server (never spliced into the text), and a statement joins the
+// EntityManager's transaction when it has one.
 
-/** Runs `sql` with `?` placeholders bound server-side; joins the EntityManager's transaction if any. */
-export async function queryRows<T>(em: EntityManager, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const query = em.getKnex().raw(sql, bindings as never[]);
+/** Runs `text` (with `?` placeholders) and returns its rows. */
+export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  const query = em.getKnex().raw(text, params as never[]);
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
   const result = (await query) as { rows: T[] };
   return result.rows;
 }
 
-export async function queryOne<T>(em: EntityManager, sql: string, bindings: readonly unknown[] = []): Promise<T | null> {
-  const rows = await queryRows<T>(em, sql, bindings);
-  return rows[0] ?? null;
+export async function sqlOne<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T | null> {
+  return (await sql<T>(em, text, params))[0] ?? null;
+}
+
+/** `?, ?, …` for a list of `n` values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** A fresh EntityManager: one per request and per activity call, never a shared identity map. */
+export function fork(orm: Orm): EntityManager {
+  return orm.em.fork() as EntityManager;
+}
+
+/** Runs `fn` in one transaction on a fresh fork. */
+export function inTransaction<T>(orm: Orm, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+  return fork(orm).transactional((tx) => fn(tx as EntityManager));
+}
+
+/**
+ * Flushes the unit of work; returns the violation when a unique constraint refused it (the name is
+ * taken, or a concurrent insert won), so the caller can say which field clashed.
+ */
+export async function flushUnlessTaken(em: EntityManager): Promise<UniqueConstraintViolationException | null> {
+  try {
+    await em.flush();
+    return null;
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) return err;
+    throw err;
+  }
+}
+
+/** Name of the unique constraint a PostgreSQL error violated, if that is what it is. */
+export function violatedConstraint(err: unknown): string | null {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e && e.code === '23505' ? (e.constraint ?? '') : null;
 }
 
 /**

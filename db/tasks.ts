@@ -1,15 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { goTime, queryOne, queryRows, rfc3339 } from './sql';
+import { goTime, sql, sqlOne, rfc3339 } from './sql';
 import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus, TaskStatus } from '../domain/task-status';
-import { taskScopeSql, type TaskScope } from './authz';
+import { ownerScopeSql, type Caller, type ListScope } from './scope';
 import { TASK_FROM } from './task-from';
 
 // The task read model. Every read goes through the tasks_with_status view (status computed in one
 // place, so a status filter and a single read agree by construction), and one statement brings
 // everything a Coder Task object needs: workspace, template, the workspace's latest build, its
-// latest app status and the task agent's state. A list is therefore one query, never N+1.
-
-export type { TaskScope };
+// latest app status and the task agent's state. A list is therefore one query, never N+1. Every
+// read takes the caller and shows only the tasks they may see.
 
 export interface TaskRecord {
   id: string;
@@ -142,26 +141,54 @@ function toRecord(r: TaskSqlRow): TaskRecord {
   };
 }
 
-function scopeSql(scope: TaskScope, bindings: unknown[]): string {
-  const { sql, params } = taskScopeSql(scope, { owner: 't.owner_id', organization: 't.organization_id' });
-  bindings.push(...params);
-  return sql;
+function scopeSql(scope: Caller | ListScope, bindings: unknown[]): string {
+  const scoped = ownerScopeSql(scope, { owner: 't.owner_id', organization: 't.organization_id' });
+  bindings.push(...scoped.params);
+  return scoped.sql;
 }
 
-/** By id only (§3.1: a UUID is not scoped to {user}); null when missing or deleted. */
-export async function getTaskById(em: EntityManager, id: string): Promise<TaskRecord | null> {
-  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.id = ?`, [id]);
+async function getOne(em: EntityManager, caller: Caller, where: string, params: unknown[]): Promise<TaskRecord | null> {
+  const bindings = [...params];
+  const row = await sqlOne<TaskSqlRow>(em, `${TASK_SELECT} where ${where} and ${scopeSql(caller, bindings)}`, bindings);
   return row ? toRecord(row) : null;
 }
 
-/** Non-deleted task of `ownerId` whose name matches case-insensitively. */
-export async function getTaskByOwnerAndName(em: EntityManager, ownerId: string, name: string): Promise<TaskRecord | null> {
-  const row = await queryOne<TaskSqlRow>(em, `${TASK_SELECT} where t.owner_id = ? and lower(t.name) = lower(?)`, [ownerId, name]);
-  return row ? toRecord(row) : null;
+/** By id only (§3.1: a UUID is not scoped to {user}); null when missing, deleted or not the caller's to see. */
+export function getTaskById(em: EntityManager, caller: Caller, id: string): Promise<TaskRecord | null> {
+  return getOne(em, caller, 't.id = ?', [id]);
+}
+
+/**
+ * By id, telling a task the caller may not see ('hidden') from one that does not exist (null):
+ * a UUID that names a hidden task is 404 without falling through to a lookup by name (§3.1).
+ */
+export async function findTaskById(em: EntityManager, caller: Caller, id: string): Promise<TaskRecord | 'hidden' | null> {
+  const bindings: unknown[] = [];
+  const visible = scopeSql(caller, bindings);
+  const row = await sqlOne<TaskSqlRow & { visible: boolean }>(em, `select ${visible} as visible, ${TASK_COLUMNS} ${TASK_FROM} where t.id = ?`, [
+    ...bindings,
+    id,
+  ]);
+  if (!row) return null;
+  return row.visible ? toRecord(row) : 'hidden';
+}
+
+/** Non-deleted task of `ownerId` whose name matches case-insensitively, if the caller may see it. */
+export function getTaskByOwnerAndName(em: EntityManager, caller: Caller, ownerId: string, name: string): Promise<TaskRecord | null> {
+  return getOne(em, caller, 't.owner_id = ? and lower(t.name) = lower(?)', [ownerId, name]);
+}
+
+/** The task an earlier create with this Idempotency-Key made, with whether it has been deleted since. */
+export async function taskByIdempotencyKey(em: EntityManager, ownerId: string, key: string): Promise<{ id: string; deleted: boolean } | null> {
+  return sqlOne<{ id: string; deleted: boolean }>(
+    em,
+    'select id, deleted_at is not null as deleted from tasks where owner_id = ? and idempotency_key = ?',
+    [ownerId, key],
+  );
 }
 
 export interface ListTasksOptions {
-  scope: TaskScope;
+  scope: ListScope;
   ownerId?: string;
   organizationId?: string;
   status?: TaskStatus;
@@ -200,23 +227,23 @@ function listSql(opts: ListTasksOptions, columns: string, bindings: unknown[]): 
     where += ' and (t.created_at, t.id) < (select c.created_at, c.id from tasks c where c.id = ?)';
     bindings.push(opts.afterId);
   }
-  let sql = `select ${columns} ${TASK_FROM} where ${where} order by t.created_at desc, t.id desc`;
+  let text = `select ${columns} ${TASK_FROM} where ${where} order by t.created_at desc, t.id desc`;
   if (opts.limit !== undefined) {
-    sql += ' limit ?';
+    text += ' limit ?';
     bindings.push(opts.limit);
   }
   if (opts.offset !== undefined && opts.offset > 0) {
-    sql += ' offset ?';
+    text += ' offset ?';
     bindings.push(opts.offset);
   }
-  return sql;
+  return text;
 }
 
 /** Visible non-deleted tasks, newest first. */
 export async function listTasks(em: EntityManager, opts: ListTasksOptions): Promise<TaskRecord[]> {
   const bindings: unknown[] = [];
-  const sql = listSql(opts, TASK_COLUMNS, bindings);
-  return (await queryRows<TaskSqlRow>(em, sql, bindings)).map(toRecord);
+  const text = listSql(opts, TASK_COLUMNS, bindings);
+  return (await sql<TaskSqlRow>(em, text, bindings)).map(toRecord);
 }
 
 function countSql(opts: TaskFilters, bindings: unknown[]): string {
@@ -231,7 +258,7 @@ function countSql(opts: TaskFilters, bindings: unknown[]): string {
 /** How many tasks match the filters (pages ignored). */
 async function countTasks(em: EntityManager, opts: TaskFilters): Promise<number> {
   const bindings: unknown[] = [];
-  const row = await queryOne<{ n: string }>(em, countSql(opts, bindings), bindings);
+  const row = await sqlOne<{ n: string }>(em, countSql(opts, bindings), bindings);
   return Number(row?.n ?? 0);
 }
 
@@ -243,9 +270,35 @@ export async function listTasksPage(em: EntityManager, opts: ListTasksOptions): 
   const { limit: _limit, offset: _offset, afterId: _afterId, ...filters } = opts;
   const bindings: unknown[] = [];
   const counted = `(${countSql(filters, bindings)}) as total_count, ${TASK_COLUMNS}`;
-  const sql = listSql(opts, counted, bindings);
-  const rows = await queryRows<TaskSqlRow & { total_count: string }>(em, sql, bindings);
+  const rows = await sql<TaskSqlRow & { total_count: string }>(em, listSql(opts, counted, bindings), bindings);
   if (rows.length > 0) return { records: rows.map(toRecord), total: Number(rows[0]!.total_count) };
   const total = (opts.offset ?? 0) > 0 || opts.afterId !== undefined ? await countTasks(em, filters) : 0;
   return { records: [], total };
+}
+
+/**
+ * The task of a workspace the caller is entitled to (its agent, or a user who may see it): the live
+ * one, else the newest deleted one — its workflow may still run (a failed delete stays retryable).
+ */
+export async function taskIdOfWorkspace(em: EntityManager, workspaceId: string): Promise<string | null> {
+  const row = await sqlOne<{ id: string }>(
+    em,
+    'select id from tasks where workspace_id = ? order by deleted_at desc nulls first, created_at desc limit 1',
+    [workspaceId],
+  );
+  return row?.id ?? null;
+}
+
+/** The task's prompt and status, its row locked for a check-then-write; null when missing or deleted. */
+export async function lockTaskPrompt(tx: EntityManager, taskId: string): Promise<{ prompt: string; status: string } | null> {
+  const row = await sqlOne<{ prompt: string }>(tx, 'select prompt from tasks where id = ? and deleted_at is null for update', [taskId]);
+  if (!row) return null;
+  // status comes from the view, read after the lock so it reflects committed builds
+  const view = await sqlOne<{ status: string }>(tx, 'select status from tasks_with_status where id = ?', [taskId]);
+  return { prompt: row.prompt, status: view?.status ?? 'unknown' };
+}
+
+/** The user's edit of a paused task's prompt: the one column of a task the API writes. */
+export async function setTaskPrompt(tx: EntityManager, taskId: string, prompt: string): Promise<void> {
+  await sql(tx, 'update tasks set prompt = ? where id = ? and deleted_at is null', [prompt, taskId]);
 }

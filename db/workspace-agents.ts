@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { goTime, queryRows, rfc3339 } from './sql';
+import { goTime, placeholders, rfc3339, sql } from './sql';
 import type { AgentLifecycle, AppHealth } from '../domain/task-status';
 
 // The agents of builds with their apps and app statuses, loaded for many builds at once: one
@@ -42,14 +42,10 @@ export interface AgentRecord {
   apps: AppRecord[];
 }
 
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => '?').join(', ');
-}
-
 export async function loadAgents(em: EntityManager, buildIds: string[]): Promise<Map<string, AgentRecord[]>> {
   const byBuild = new Map<string, AgentRecord[]>();
   if (buildIds.length === 0) return byBuild;
-  const agents = await queryRows<{
+  const agents = await sql<{
     id: string; build_id: string; name: string; lifecycle_state: AgentLifecycle; start_error: string | null;
     first_connected_at: string | null; last_connected_at: string | null; lifecycle_changed_at: string | null;
     created_at: string; updated_at: string;
@@ -86,7 +82,7 @@ export async function loadAgents(em: EntityManager, buildIds: string[]): Promise
 async function loadApps(em: EntityManager, agentIds: string[]): Promise<Map<string, AppRecord[]>> {
   const byAgent = new Map<string, AppRecord[]>();
   if (agentIds.length === 0) return byAgent;
-  const apps = await queryRows<{
+  const apps = await sql<{
     id: string; agent_id: string; slug: string; display_name: string; command: string | null; url: string;
     health: AppHealth; healthcheck: AppRecord['healthcheck'];
   }>(
@@ -131,7 +127,7 @@ export function toAppStatus(s: AppStatusSqlRow): AppStatusRecord {
 async function loadAppStatuses(em: EntityManager, appIds: string[]): Promise<Map<string, AppStatusRecord[]>> {
   const byApp = new Map<string, AppStatusRecord[]>();
   if (appIds.length === 0) return byApp;
-  const rows = await queryRows<AppStatusSqlRow>(
+  const rows = await sql<AppStatusSqlRow>(
     em,
     `select ${APP_STATUS_COLUMNS} from workspace_app_statuses s
      where s.app_id in (${placeholders(appIds.length)}) order by s.created_at desc, s.id desc`,
@@ -143,4 +139,9 @@ async function loadAppStatuses(em: EntityManager, appIds: string[]): Promise<Map
     byApp.set(s.app_id, list);
   }
   return byApp;
+}
+
+/** The apps of an agent with their URLs. */
+export function appUrlsOfAgent(em: EntityManager, agentId: string | null): Promise<{ id: string; url: string }[]> {
+  return sql<{ id: string; url: string }>(em, 'select id, url from workspace_apps where agent_id = ?', [agentId]);
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { goTime, queryOne, queryRows, rfc3339 } from './sql';
+import { goTime, rfc3339, sql, sqlOne } from './sql';
+import { ownerScopeSql, type Caller } from './scope';
 import {
   APP_STATUS_COLUMNS,
   loadAgents,
@@ -12,7 +13,9 @@ import type { BuildTransition, JobStatus } from '../domain/task-status';
 
 // Read model of workspaces and builds for the Coder Workspace / WorkspaceBuild objects. Builds are
 // loaded in batches (one statement for the builds, one each for their agents, apps and app
-// statuses), so a build list costs four queries whatever its length.
+// statuses), so a build list costs four queries whatever its length. A workspace or build is read
+// only on behalf of a caller, and only when the caller may see it (its owner, an admin of its
+// organization, a site owner).
 
 export type { AgentRecord, AppRecord, AppStatusRecord } from './workspace-agents';
 
@@ -132,28 +135,37 @@ async function withAgents(em: EntityManager, rows: BuildSqlRow[]): Promise<Build
   }));
 }
 
-export async function getBuild(em: EntityManager, buildId: string): Promise<BuildRecord | null> {
-  const rows = await queryRows<BuildSqlRow>(em, `${BUILD_SELECT} where b.id = ?`, [buildId]);
+function workspaceScope(caller: Caller, bindings: unknown[]): string {
+  const scoped = ownerScopeSql(caller, { owner: 'w.owner_id', organization: 'w.organization_id' });
+  bindings.push(...scoped.params);
+  return scoped.sql;
+}
+
+/** A build, if the caller may see its workspace. */
+export async function getBuild(em: EntityManager, caller: Caller, buildId: string): Promise<BuildRecord | null> {
+  const bindings: unknown[] = [buildId];
+  const rows = await sql<BuildSqlRow>(em, `${BUILD_SELECT} where b.id = ? and ${workspaceScope(caller, bindings)}`, bindings);
   return (await withAgents(em, rows))[0] ?? null;
 }
 
-/** Builds of a workspace, newest first. */
+/** Builds of a workspace the caller may see, newest first. */
 export async function listBuilds(
   em: EntityManager,
+  caller: Caller,
   workspaceId: string,
   page: { limit?: number; offset?: number } = {},
 ): Promise<BuildRecord[]> {
   const bindings: unknown[] = [workspaceId];
-  let sql = `${BUILD_SELECT} where b.workspace_id = ? order by b.build_number desc`;
+  let text = `${BUILD_SELECT} where b.workspace_id = ? and ${workspaceScope(caller, bindings)} order by b.build_number desc`;
   if (page.limit !== undefined) {
-    sql += ' limit ?';
+    text += ' limit ?';
     bindings.push(page.limit);
   }
   if (page.offset !== undefined && page.offset > 0) {
-    sql += ' offset ?';
+    text += ' offset ?';
     bindings.push(page.offset);
   }
-  return withAgents(em, await queryRows<BuildSqlRow>(em, sql, bindings));
+  return withAgents(em, await sql<BuildSqlRow>(em, text, bindings));
 }
 
 export interface WorkspaceRecord {
@@ -185,9 +197,14 @@ interface WorkspaceSqlRow {
   deleted: boolean; created_at: string; updated_at: string; task_id: string | null; latest_build_id: string | null;
 }
 
-/** A workspace with its latest build (deleted workspaces included: callers decide what to show). */
-export async function getWorkspace(em: EntityManager, workspaceId: string): Promise<WorkspaceRecord | null> {
-  const row = await queryOne<WorkspaceSqlRow>(
+/**
+ * A workspace with its latest build, if the caller may see it (deleted workspaces included: callers
+ * decide what to show).
+ */
+export async function getWorkspace(em: EntityManager, caller: Caller, workspaceId: string): Promise<WorkspaceRecord | null> {
+  const bindings: unknown[] = [workspaceId];
+  const scope = workspaceScope(caller, bindings);
+  const row = await sqlOne<WorkspaceSqlRow>(
     em,
     `select w.id, w.name, w.owner_id, u.username as owner_username, u.avatar_url as owner_avatar_url,
        w.organization_id, o.name as organization_name, w.template_id, tpl.name as template_name,
@@ -202,13 +219,13 @@ export async function getWorkspace(em: EntityManager, workspaceId: string): Prom
      join users u on u.id = w.owner_id
      join organizations o on o.id = w.organization_id
      join templates tpl on tpl.id = w.template_id
-     where w.id = ?`,
-    [workspaceId],
+     where w.id = ? and ${scope}`,
+    bindings,
   );
   if (!row) return null;
   const [latestBuild, status] = await Promise.all([
-    row.latest_build_id ? getBuild(em, row.latest_build_id) : Promise.resolve(null),
-    queryOne<AppStatusSqlRow>(
+    row.latest_build_id ? getBuild(em, caller, row.latest_build_id) : Promise.resolve(null),
+    sqlOne<AppStatusSqlRow>(
       em,
       `select ${APP_STATUS_COLUMNS} from workspace_app_statuses s
        where s.workspace_id = ? order by s.created_at desc, s.id desc limit 1`,
@@ -235,4 +252,14 @@ export async function getWorkspace(em: EntityManager, workspaceId: string): Prom
     latestBuild,
     latestAppStatus: status ? toAppStatus(status) : null,
   };
+}
+
+/** Whether the workspace row exists (deleted workspaces included). */
+export async function workspaceExists(em: EntityManager, workspaceId: string): Promise<boolean> {
+  return (await sqlOne(em, 'select 1 from workspaces where id = ?', [workspaceId])) !== null;
+}
+
+/** The owner of a workspace, or null when there is no such workspace. */
+export async function workspaceOwnerId(em: EntityManager, workspaceId: string): Promise<string | null> {
+  return (await sqlOne<{ owner_id: string }>(em, 'select owner_id from workspaces where id = ?', [workspaceId]))?.owner_id ?? null;
 }

@@ -1,35 +1,21 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { loadOrCreateAgentTokenKey } from '../db/site-config';
 
 // Agent tokens are derived, not stored: HMAC-SHA256(site secret, agent id). A retried provisioning
 // activity, the credentials route and the driver all arrive at the same token without a table of
 // plain secrets; the database keeps only SHA-256(token) to authenticate the agent by lookup.
 
-export const AGENT_TOKEN_KEY = 'agent_token_key';
-
 // The secret is per database (tests run one database per file in one process), so it is cached per
 // ORM configuration object, which every fork of one MikroORM instance shares.
 const keyCache = new WeakMap<object, Promise<Buffer>>();
-
-async function loadOrCreateKey(em: EntityManager): Promise<Buffer> {
-  const conn = em.getConnection();
-  // Two processes may race on first use: both insert, one wins, and both read the winner back.
-  await conn.execute('insert into "site_config" ("key", "value") values (?, ?) on conflict ("key") do nothing', [
-    AGENT_TOKEN_KEY,
-    randomBytes(32).toString('hex'),
-  ]);
-  const rows = await conn.execute<{ value: string }[]>('select "value" from "site_config" where "key" = ?', [AGENT_TOKEN_KEY]);
-  const value = rows[0]?.value;
-  if (!value) throw new Error('site_config.agent_token_key could not be read back');
-  return Buffer.from(value, 'hex');
-}
 
 /** The site secret agent tokens are derived from, created on first use. */
 export function agentTokenKey(em: EntityManager): Promise<Buffer> {
   const cacheKey = em.config as object;
   let key = keyCache.get(cacheKey);
   if (!key) {
-    key = loadOrCreateKey(em);
+    key = loadOrCreateAgentTokenKey(em);
     // a failed read (database down) must not poison the cache for the life of the process
     key.catch(() => keyCache.delete(cacheKey));
     keyCache.set(cacheKey, key);

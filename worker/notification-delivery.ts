@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { NOTIFICATION_TEMPLATES, type NotificationTemplate } from '../domain/app-status';
-import { inTransaction, sql, sqlOne } from '../activities/db';
 import type { ActivityDeps } from '../activities/deps';
+import { inTransaction } from '../db/sql';
+import {
+  lockNextDueNotification,
+  markNotificationFailed,
+  markNotificationSent,
+  rescheduleNotification,
+  type OutboxRow,
+} from '../db/notifications';
 
 // Sends outbox rows to the configured webhook (and always to the log). One row per transaction:
 // the row is locked (FOR UPDATE SKIP LOCKED, so several workers never send the same row at once),
@@ -34,17 +41,6 @@ export function signBody(body: string, secret: string): string {
 /** Delay before attempt `attempts + 1`: doubling from firstRetryMs, capped at maxRetryMs. */
 export function retryDelayMs(attempts: number, policy: DeliveryPolicy): number {
   return Math.min(policy.firstRetryMs * 2 ** Math.max(0, attempts - 1), policy.maxRetryMs);
-}
-
-interface OutboxRow {
-  id: string;
-  template_id: string;
-  user_id: string;
-  labels: Record<string, string>;
-  dedupe_key: string;
-  attempts: number;
-  created_at: Date | string;
-  username: string | null;
 }
 
 const TEMPLATES_BY_ID = new Map<string, NotificationTemplate>(
@@ -91,16 +87,8 @@ async function postWebhook(url: string, secret: string | undefined, id: string, 
 /** Delivers one due row; false when nothing is due. */
 export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAULT_DELIVERY_POLICY): Promise<boolean> {
   const { webhookUrl, webhookSecret } = deps.config.notify;
-  return inTransaction(deps, async (tx) => {
-    const row = await sqlOne<OutboxRow>(
-      tx,
-      `select n.id, n.template_id, n.user_id, n.labels, n.dedupe_key, n.attempts, n.created_at, u.username
-         from notification_messages n left join users u on u.id = n.user_id
-        where n.status = 'pending' and n.next_attempt_at <= now()
-        order by n.next_attempt_at, n.created_at
-        limit 1
-        for update of n skip locked`,
-    );
+  return inTransaction(deps.orm, async (tx) => {
+    const row = await lockNextDueNotification(tx);
     if (!row) return false;
     const payload = renderNotification(row, deps.config.http.accessUrl);
     const attempts = row.attempts + 1;
@@ -109,29 +97,17 @@ export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAU
       ? await postWebhook(webhookUrl, webhookSecret, row.id, JSON.stringify(payload), policy.requestTimeoutMs)
       : { ok: true };
     if (result.ok) {
-      await sql(tx, `update notification_messages set status = 'sent', attempts = ?, sent_at = now(), last_error = null where id = ?`, [
-        attempts,
-        row.id,
-      ]);
+      await markNotificationSent(tx, row.id, attempts);
       log.info({ title: payload.title, labels: row.labels, via: webhookUrl ? 'webhook' : 'log' }, 'notification sent');
       return true;
     }
     if (attempts >= policy.maxAttempts) {
-      await sql(tx, `update notification_messages set status = 'failed', attempts = ?, last_error = ? where id = ?`, [
-        attempts,
-        result.error,
-        row.id,
-      ]);
+      await markNotificationFailed(tx, row.id, attempts, result.error);
       log.error({ title: payload.title, err: result.error }, 'notification delivery gave up');
       return true;
     }
     const delayMs = retryDelayMs(attempts, policy);
-    await sql(
-      tx,
-      `update notification_messages set attempts = ?, last_error = ?, next_attempt_at = now() + (? * interval '1 millisecond')
-        where id = ?`,
-      [attempts, result.error, delayMs, row.id],
-    );
+    await rescheduleNotification(tx, row.id, attempts, result.error, delayMs);
     log.warn({ title: payload.title, err: result.error, retryInMs: delayMs }, 'notification delivery failed; will retry');
     return true;
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type State, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createHostActivities } from '../activities';
-import { reapOrphanWorkspaces } from '../activities/provision';
+import { reapOrphanWorkspaces } from './reaper';
 import { createProvisioners, type Provisioners } from '../provisioner';
 import type { Orm } from '../db/orm';
 import type { Config } from '../lib/config';

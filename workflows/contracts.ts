@@ -1,8 +1,11 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { TaskRecordsState } from '../activities/types';
+import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus } from '../domain/task-status';
 
-// Everything the API, the worker and operators share about task workflows. Workflow-safe imports only.
+// Everything the API, the task workflow and its activities share: names, messages, the workflow's
+// input, and the inputs and results of its activities. Plain data only, workflow-safe imports only:
+// these cross the Temporal boundary and are recorded in histories, so fields may be added but never
+// renamed.
 
 /** Custom search attributes registered on the Temporal server (dev server: --search-attribute). */
 export const SEARCH_ATTRIBUTES = {
@@ -56,6 +59,15 @@ export interface TaskWorkflowInput {
   carried?: TaskWorkflowCarriedState;
   /** continue-as-new once the history is longer than this (default 2000; tests set it low) */
   historyLimit?: number;
+}
+
+/**
+ * Start arguments of a task whose records exist but whose workflow does not run (it ended, or the
+ * rows were written without one): the workflow reads the rest from the records itself.
+ */
+export interface AdoptTaskInput {
+  taskId: string;
+  adopt: true;
 }
 
 /** What a continued-as-new run needs to pick up where the previous run stopped. */
@@ -121,3 +133,78 @@ export interface TaskWorkflowView {
   buildActive: boolean;
 }
 export const taskViewQuery = defineQuery<TaskWorkflowView>('taskView');
+
+// ---- activities: inputs and results
+
+/** What the workflow needs from the template version, resolved once per run. */
+export interface TaskSettings {
+  agentReadyS: number;
+  appHealthyS: number;
+  /** auto_pause.idle_timeout_s, null when the template does not auto-pause */
+  idleTimeoutS: number | null;
+}
+
+export interface BuildSnapshot extends BuildRef {
+  transition: BuildTransition;
+  jobStatus: JobStatus;
+  reason: string;
+}
+
+/** The latest task_workspace_apps row as the status rules of §2.1 read it. */
+export interface TaskAppState {
+  agentId: string | null;
+  appId: string | null;
+  agentLifecycle: AgentLifecycle | null;
+  appHealth: AppHealth | null;
+}
+
+/** Everything the workflow keeps in memory, loaded from (or just written to) the database. */
+export interface TaskRecordsState extends TaskAppState {
+  created: CreateTaskResult;
+  deleted: boolean;
+  latestBuild: BuildSnapshot;
+  hostId: string | null;
+  settings: TaskSettings;
+}
+
+export interface CreateBuildInput {
+  taskId: string;
+  workspaceId: string;
+  /** the number the workflow expects: latest + 1 */
+  buildNumber: number;
+  transition: BuildTransition;
+  reason: string;
+  initiatorId: string;
+  requestId?: string;
+  /** workflow-generated uuid stored as the build's job id: a retry finds its own build by it */
+  operationKey: string;
+}
+
+export interface BeginBuildResult {
+  /** the agent row of a start build (name "main"), null for stop/delete */
+  agentId: string | null;
+}
+
+export interface CompleteBuildResult extends TaskAppState {
+  hostId: string | null;
+}
+
+export type StartTimeoutStage = 'agent' | 'app';
+
+export interface MarkStartTimeoutInput {
+  taskId: string;
+  buildId: string;
+  stage: StartTimeoutStage;
+  timeoutS: number;
+}
+
+export type TaskNotificationEvent =
+  | { kind: 'paused'; pauseReason: 'manual' | 'idle timeout' }
+  | { kind: 'resumed' };
+
+export interface EnqueueTaskNotificationInput {
+  taskId: string;
+  /** the build the event is about; the dedupe key derives from it so retries enqueue once */
+  buildId: string;
+  event: TaskNotificationEvent;
+}

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { BuildTransition } from '../domain/task-status';
 import type { StartOutcome } from '../provisioner/driver';
-import type { StartTimeoutStage, TaskNotificationEvent, TaskRecordsState } from '../activities/types';
+import type { StartTimeoutStage, TaskNotificationEvent, TaskRecordsState } from './contracts';
 import { BuildReason, TASK_SEARCH_KEYS, TaskFailure, type AgentReport, type BuildRef, type TaskWorkflowInput } from './contracts';
 import { asBusinessFailure, failureMessage } from './failures';
 import { HOST_PICKUP_TIMEOUT, provisioning, records, sideEffects } from './task-activities';
@@ -72,7 +72,10 @@ export class TaskRun {
   private readonly earlyReports: AgentReport[] = [];
   private publishedStatus: string | undefined;
 
-  constructor(readonly input: TaskWorkflowInput) {
+  /** the task's owner, who initiates its auto-pause builds; known once its records are */
+  ownerId = '';
+
+  constructor(readonly taskId: string) {
     this.publishedStatus = workflowInfo().typedSearchAttributes.get(TASK_SEARCH_KEYS.taskStatus);
   }
 
@@ -162,7 +165,7 @@ export class TaskRun {
     try {
       const ref = await records.createBuild.executeWithOptions({ summary: `build #${buildNumber} ${req.transition} (${req.reason})` }, [
         {
-          taskId: this.input.taskId,
+          taskId: this.taskId,
           workspaceId: m.records.created.workspaceId,
           buildNumber,
           transition: req.transition,
@@ -284,14 +287,14 @@ export class TaskRun {
         op: 'pause',
         transition: 'stop',
         reason: BuildReason.autoPause,
-        initiatorId: this.input.ownerId,
+        initiatorId: this.ownerId,
         notify: null,
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
       // try again after another idle period rather than at once
       this.mem().lastWorkingAtMs = Date.now();
-      log.warn('auto-pause was not queued', { taskId: this.input.taskId, error: (err as Error).message });
+      log.warn('auto-pause was not queued', { taskId: this.taskId, error: (err as Error).message });
     }
   }
 
@@ -318,7 +321,7 @@ export class TaskRun {
     const buildId = m.records.latestBuild.buildId;
     const state = await records.markStartTimeout.executeWithOptions(
       { summary: stage === 'agent' ? `agent not ready after ${timeoutS}s` : `app not healthy after ${timeoutS}s` },
-      [{ taskId: this.input.taskId, buildId, stage, timeoutS }],
+      [{ taskId: this.taskId, buildId, stage, timeoutS }],
     );
     // an update may have queued the next build meanwhile; the read then describes the wrong one
     if (m.records.latestBuild.buildId === buildId) applyAppState(m, state, false);
@@ -327,12 +330,12 @@ export class TaskRun {
   private async notify(buildId: string, event: TaskNotificationEvent): Promise<void> {
     try {
       await sideEffects.enqueueNotification.executeWithOptions({ summary: `task ${event.kind}` }, [
-        { taskId: this.input.taskId, buildId, event },
+        { taskId: this.taskId, buildId, event },
       ]);
     } catch (err) {
       if (isCancellation(err)) throw err;
       // notifications never fail what caused them (§7.1): the event is logged instead
-      log.warn('notification could not be enqueued', { taskId: this.input.taskId, buildId, event: event.kind, error: failureMessage(err) });
+      log.warn('notification could not be enqueued', { taskId: this.taskId, buildId, event: event.kind, error: failureMessage(err) });
     }
   }
 
@@ -343,7 +346,7 @@ export class TaskRun {
    */
   private async keepAfterFailedDelete(): Promise<void> {
     const m = this.mem();
-    await records.finalizeDelete({ taskId: this.input.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded: false });
+    await records.finalizeDelete({ taskId: this.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded: false });
     m.deleteAccepted = true;
     this.phase = 'delete failed; waiting for another delete of the workspace';
     this.publish();
@@ -351,7 +354,7 @@ export class TaskRun {
 
   private async finishDelete(buildSucceeded: boolean): Promise<void> {
     const m = this.mem();
-    await records.finalizeDelete({ taskId: this.input.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
+    await records.finalizeDelete({ taskId: this.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
     m.records = { ...m.records, deleted: true };
     m.deleteAccepted = true;
     this.phase = 'deleted';

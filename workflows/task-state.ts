@@ -2,7 +2,7 @@
 // workflow-safe: update validators must decide synchronously from this, without an activity.
 import type { AgentLifecycle, AppHealth, AppStatusState, TaskStatus } from '../domain/task-status';
 import { deriveTaskStatus, isAppStatusState } from '../domain/task-status';
-import type { BuildSnapshot, CompleteBuildResult, TaskAppState, TaskRecordsState } from '../activities/types';
+import type { BuildSnapshot, CompleteBuildResult, TaskAppState, TaskRecordsState } from './contracts';
 import { shouldBumpActivity } from '../domain/app-status';
 import { TaskFailure, type AgentReport } from './contracts';
 

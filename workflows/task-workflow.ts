@@ -15,7 +15,9 @@ import {
   pauseTaskUpdate,
   resumeTaskUpdate,
   TASK_SEARCH_KEYS,
+  TaskFailure,
   taskViewQuery,
+  type AdoptTaskInput,
   type BuildRequest,
   type TaskWorkflowInput,
 } from './contracts';
@@ -45,9 +47,9 @@ function checkRequest(req: BuildRequest | undefined): void {
   }
 }
 
-export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
-  const run = new TaskRun(input);
-  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
+export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): Promise<void> {
+  const run = new TaskRun(start.taskId);
+  const historyLimit = ('adopt' in start ? undefined : start.historyLimit) ?? HISTORY_LIMIT;
   const shouldContinueAsNew = () => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > historyLimit;
@@ -88,13 +90,19 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
     buildActive: run.reserving || (run.memory !== null && buildInFlight(run.memory.records.latestBuild)),
   }));
 
-  if (input.carried) {
+  // a task whose workflow had ended (or never ran) is adopted: its start arguments come from its records
+  const input = 'adopt' in start ? await records.loadTaskInput.executeWithOptions({ summary: 'adopt task' }, [{ taskId: start.taskId }]) : start;
+  if (!input) {
+    run.createFailure = ApplicationFailure.create({ type: TaskFailure.taskDeleted, message: 'The task has no workspace to manage.', nonRetryable: true });
+  } else if (input.carried) {
+    run.ownerId = input.ownerId;
     const memory = newMemory(input.carried.records);
     memory.lastWorkingAtMs = input.carried.lastWorkingAt === null ? null : Date.parse(input.carried.lastWorkingAt);
     memory.lastAppState = input.carried.lastAppState as AppStatusState | null;
     run.needsSettle = input.carried.settling;
     run.adopt(memory);
   } else {
+    run.ownerId = input.ownerId;
     nameTheRun(input);
     try {
       run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
@@ -122,7 +130,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<void> {
       await condition(allHandlersFinished);
       if (run.queue.length === 0 && !run.reserving) {
         await makeContinueAsNewFunc<typeof taskWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes })({
-          ...input,
+          ...input!,
           carried: run.carried(),
         });
       }

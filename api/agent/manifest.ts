@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import type { AgentActor } from '../context';
 import { ApiError } from '../errors';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
+import { manifestRows, type ManifestAppRow } from '../../db/agent-access';
 
 // What a workspace agent needs to run its workspace, read from the records of its build: the apps
 // as the provisioner recorded them (URL, and the port the agent must give an app it starts), the
@@ -45,30 +46,7 @@ export const manifestSchema = z
   .openapi('WorkspaceAgentManifest');
 export type Manifest = z.infer<typeof manifestSchema>;
 
-interface BuildRow {
-  job_status: string;
-  agent_name: string;
-  workspace_name: string;
-  owner_name: string;
-  definition: unknown;
-}
-
-interface AppRow {
-  id: string;
-  slug: string;
-  display_name: string;
-  url: string;
-  command: string | null;
-  healthcheck: { url: string; interval_s: number; threshold: number } | null;
-}
-
-interface TaskRow {
-  id: string;
-  prompt: string;
-  started: boolean;
-}
-
-function portOf(app: AppRow): number | null {
+function portOf(app: ManifestAppRow): number | null {
   if (app.command === null || !app.url) return null;
   try {
     const url = new URL(app.url);
@@ -80,44 +58,14 @@ function portOf(app: AppRow): number | null {
 }
 
 export async function loadManifest(em: EntityManager, agent: AgentActor): Promise<Manifest> {
-  const [build] = await em.execute<BuildRow[]>(
-    `select b.job_status, a.name as agent_name, w.name as workspace_name, u.username as owner_name, tv.definition
-       from workspace_agents a
-       join workspace_builds b on b.id = a.build_id
-       join workspaces w on w.id = b.workspace_id
-       join users u on u.id = w.owner_id
-       join template_versions tv on tv.id = b.template_version_id
-      where a.id = ?`,
-    [agent.agentId],
-    'all',
-  );
+  const { build, apps, task } = await manifestRows(em, agent);
   if (!build) throw new ApiError(401, 'Workspace agent not authorized.', 'The agent no longer exists.');
   // the apps (and their ports) are recorded when the build completes; an agent that starts faster
   // than that asks again
   if (build.job_status !== 'succeeded') {
     throw new ApiError(503, 'The workspace build has not completed yet.', `Build job status is "${build.job_status}".`);
   }
-  const apps = await em.execute<AppRow[]>(
-    'select id, slug, display_name, url, command, healthcheck from workspace_apps where agent_id = ? order by created_at, slug',
-    [agent.agentId],
-    'all',
-  );
-  const [task] = await em.execute<TaskRow[]>(
-    `select t.id, t.prompt,
-            (t.prompt_delivered_at is not null
-             or exists (select 1 from task_messages m where m.task_id = t.id and m.role = 'user')) as started
-       from tasks t where t.workspace_id = ? and t.deleted_at is null
-      order by t.created_at desc limit 1`,
-    [agent.workspaceId],
-    'all',
-  );
   const definition = workspaceDefinitionSchema.safeParse(build.definition);
-  await em.execute(
-    `update workspace_agents set first_connected_at = coalesce(first_connected_at, now()), last_connected_at = now()
-      where id = ?`,
-    [agent.agentId],
-    'run',
-  );
   return {
     agent_id: agent.agentId,
     agent_name: build.agent_name,

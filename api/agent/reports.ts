@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentActor } from '../context';
 import { ApiError } from '../errors';
+import { appHealths, reportAppHealth, reportLifecycle } from '../../db/agents';
 import type { AgentLifecycle } from '../../domain/task-status';
 
-// Lifecycle and app-health reports: stored first (the status view reads them), then signalled to
-// the task workflow by the route.
+// Lifecycle and app-health reports of the workspace agent: checked here, stored by db/agents.ts (the
+// one writer of reported agent state), then signalled to the task workflow by the route.
 
 /**
  * Sets the agent's lifecycle unless a report with a later `changed_at` is already stored: an agent
@@ -14,33 +15,23 @@ export async function storeLifecycle(
   em: EntityManager,
   agent: AgentActor,
   report: { state: AgentLifecycle; changed_at: string; reason?: string },
-): Promise<void> {
-  await em.execute(
-    `update workspace_agents
-        set lifecycle_state = ?, lifecycle_changed_at = ?::timestamptz,
-            start_error = case when ? = 'start_error' then ? else start_error end,
-            first_connected_at = coalesce(first_connected_at, now()), last_connected_at = now(), updated_at = now()
-      where id = ? and (lifecycle_changed_at is null or lifecycle_changed_at <= ?::timestamptz)`,
-    [report.state, report.changed_at, report.state, report.reason ?? null, agent.agentId, report.changed_at],
-    'run',
-  );
+): Promise<boolean> {
+  return reportLifecycle(em, agent.agentId, {
+    state: report.state,
+    by: { agent: true, changedAt: report.changed_at },
+    ...(report.state === 'start_error' ? { startError: report.reason ?? null } : {}),
+  });
 }
 
 export type ReportedHealth = 'healthy' | 'unhealthy' | 'initializing';
 
 /**
  * Every app must be one of this agent's apps with a healthcheck; otherwise nothing is stored.
- * `healths` keys are validated UUIDs (the route's schema), so they travel as one array literal.
+ * `healths` keys are validated UUIDs (the route's schema). Returns the apps whose health changed.
  */
-export async function storeAppHealth(em: EntityManager, agent: AgentActor, healths: Record<string, ReportedHealth>): Promise<void> {
+export async function storeAppHealth(em: EntityManager, agent: AgentActor, healths: Record<string, ReportedHealth>): Promise<string[]> {
   const ids = Object.keys(healths);
-  if (ids.length === 0) return;
-  const apps = await em.execute<{ id: string; health: string }[]>(
-    'select id, health from workspace_apps where agent_id = ? and id = any(?::uuid[])',
-    [agent.agentId, `{${ids.join(',')}}`],
-    'all',
-  );
-  const known = new Map(apps.map((a) => [a.id, a.health]));
+  const known = await appHealths(em, agent.agentId, ids);
   for (const id of ids) {
     if (!known.has(id)) {
       throw new ApiError(400, 'Invalid app health report.', undefined, [
@@ -53,13 +44,5 @@ export async function storeAppHealth(em: EntityManager, agent: AgentActor, healt
       ]);
     }
   }
-  await em.transactional(async (tx) => {
-    for (const id of ids) {
-      await tx.execute('update workspace_apps set health = ?, updated_at = now() where id = ? and agent_id = ?', [
-        healths[id],
-        id,
-        agent.agentId,
-      ], 'run');
-    }
-  });
+  return ids.length === 0 ? [] : reportAppHealth(em, agent.agentId, healths);
 }

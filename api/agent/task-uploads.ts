@@ -3,11 +3,11 @@ import type { AgentActor } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, notFound, withCause } from '../errors';
 import { parseUuid } from '../../domain/ids';
 import { replaceNul } from '../middleware/no-nul';
-import { rfc3339 } from '../../db/sql';
+import { taskOfUpload, type SnapshotMessage } from '../../db/conversation';
 
-// What an agent uploads about its task: the log snapshot of spec §4.1 (checks in the stated order,
-// the task before the body, so an agent cannot make the server read 64 KiB for nothing) and, beyond
-// Coder, the conversation itself, message by message, so a paused task shows all of it.
+// What an agent uploads about its task, checked at the edge: the log snapshot of spec §4.1 (checks in
+// the stated order, the task before the body, so an agent cannot make the server read 64 KiB for
+// nothing). What is stored, and how, is db/conversation.ts.
 
 export const SNAPSHOT_BODY_LIMIT = 65_536;
 
@@ -24,18 +24,13 @@ export function parseTaskParam(raw: string): string {
 
 /** The task, if it is live and belongs to the agent's workspace; 404 otherwise. */
 export async function loadAgentTask(em: EntityManager, agent: AgentActor, taskId: string): Promise<{ id: string }> {
-  let rows: { id: string; workspace_id: string | null; deleted: boolean }[];
+  let task: Awaited<ReturnType<typeof taskOfUpload>>;
   try {
-    rows = await em.execute(
-      'select id, workspace_id, deleted_at is not null as deleted from tasks where id = ?',
-      [taskId],
-      'all',
-    );
+    task = await taskOfUpload(em, taskId);
   } catch (err) {
     if (dependencyDown(err)) throw err;
     throw withCause(new ApiError(500, 'Internal error fetching task.', INTERNAL_DETAIL), err);
   }
-  const task = rows[0];
   if (!task || task.deleted || task.workspace_id !== agent.workspaceId) throw notFound();
   return { id: task.id };
 }
@@ -76,13 +71,6 @@ export async function readCappedBody(req: Request, limit: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-export interface SnapshotMessage {
-  id: number;
-  content: string;
-  role: string;
-  time: string;
-}
-
 const decodeFailed = () => new ApiError(400, 'Failed to decode request payload.');
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -112,89 +100,5 @@ export function decodeSnapshotBody(body: Buffer): SnapshotMessage[] {
     if (typeof time !== 'string' || !RFC3339.test(time)) throw decodeFailed();
     // jsonb cannot hold NUL (22P05)
     return { id, content: replaceNul(content), role: replaceNul(role), time };
-  });
-}
-
-/** One snapshot per task; an upload replaces the previous one (§4.1 step 7). */
-export async function storeSnapshot(em: EntityManager, taskId: string, messages: SnapshotMessage[]): Promise<void> {
-  const envelope = { format: 'agentapi', data: { messages } };
-  await em.execute(
-    `insert into task_snapshots (task_id, log_snapshot, log_snapshot_created_at) values (?, ?::jsonb, now())
-     on conflict (task_id) do update set log_snapshot = excluded.log_snapshot,
-                                         log_snapshot_created_at = excluded.log_snapshot_created_at`,
-    [taskId, JSON.stringify(envelope)],
-    'run',
-  );
-}
-
-export interface ConversationMessage {
-  id: number;
-  role: 'user' | 'agent';
-  content: string;
-  time: string;
-}
-
-interface StoredMessage {
-  message_id: number;
-  role: string;
-  content: string;
-  time: string;
-}
-
-/**
- * Whether the app is telling a different conversation than the one stored from `base` on: a message
- * it sends under the id of a stored message that can no longer change (every message but the last
- * is final in AgentAPI) and differs from it. A restored app (state file) replays its messages
- * unchanged; one that lost its state starts over at 0 with a new first message.
- */
-function startedOver(incoming: ConversationMessage[], stored: Map<number, StoredMessage>, base: number, lastId: number): boolean {
-  return incoming.some((m) => {
-    const s = stored.get(base + m.id);
-    if (!s || s.message_id === lastId) return false;
-    return s.role !== m.role || s.content !== m.content || new Date(s.time).getTime() !== new Date(m.time).getTime();
-  });
-}
-
-/**
- * Upserts messages by (task, id): AgentAPI ids are positions and only the last message changes,
- * so the newest content of an id wins. When the app has started a new conversation (it lost its
- * state), the new one is stored after the old, which stays readable. A user message means the
- * prompt reached the AI app.
- */
-export async function storeMessages(em: EntityManager, taskId: string, messages: ConversationMessage[]): Promise<void> {
-  // one row may be written once per statement: the last version of an id in the batch wins
-  const latest = [...new Map(messages.map((m) => [m.id, m])).values()];
-  if (latest.length === 0) return;
-  await em.transactional(async (tx) => {
-    // forwards of one task are serialised here: each decides on what the previous one wrote
-    const [task] = await tx.execute<{ base: number; last: number | null }[]>(
-      `select t.conversation_base as base, (select max(m.message_id) from task_messages m where m.task_id = t.id) as last
-         from tasks t where t.id = ? for update`,
-      [taskId],
-    );
-    let base = task?.base ?? 0;
-    const last = task?.last ?? null;
-    if (last !== null && last >= base) {
-      const rows = await tx.execute<StoredMessage[]>(
-        `select message_id, role, content, ${rfc3339('time')} as time from task_messages
-          where task_id = ? and message_id in (${latest.map(() => '?').join(', ')})`,
-        [taskId, ...latest.map((m) => base + m.id)],
-      );
-      if (startedOver(latest, new Map(rows.map((r) => [r.message_id, r])), base, last)) {
-        base = last + 1;
-        await tx.execute('update tasks set conversation_base = ? where id = ?', [base, taskId], 'run');
-      }
-    }
-    const values = latest.map(() => '(?, ?, ?, ?, ?::timestamptz)').join(', ');
-    const params = latest.flatMap((m) => [taskId, base + m.id, m.role, m.content, m.time]);
-    await tx.execute(
-      `insert into task_messages (task_id, message_id, role, content, time) values ${values}
-       on conflict (task_id, message_id) do update set role = excluded.role, content = excluded.content, time = excluded.time`,
-      params,
-      'run',
-    );
-    if (latest.some((m) => m.role === 'user')) {
-      await tx.execute('update tasks set prompt_delivered_at = now() where id = ? and prompt_delivered_at is null', [taskId], 'run');
-    }
   });
 }

@@ -1,7 +1,6 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { ReferenceKind } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKey, User } from '../../db/entities';
+import { deleteApiKeyRow, insertApiKey, keyWithUser, touchApiKey, userColumnsOf } from '../../db/api-keys';
 import type { SessionCache } from './session-cache';
 
 // Coder-style session tokens "<id>-<secret>": the id is the row's primary key (so lookup is one
@@ -49,17 +48,15 @@ export async function createApiKey(
   const id = randomString(ID_LENGTH);
   const secret = randomString(SECRET_LENGTH);
   const expiresAt = new Date(now.getTime() + opts.lifetimeSeconds * 1000);
-  em.create(ApiKey, {
+  await insertApiKey(em, {
     id,
-    user: opts.userId,
+    userId: opts.userId,
     hashedSecret: hashSecret(secret),
     loginType: opts.loginType ?? 'password',
     tokenName: opts.tokenName ?? '',
     expiresAt,
-    lastUsed: now,
     createdAt: now,
   });
-  await em.flush();
   return { token: `${id}-${secret}`, id, expiresAt };
 }
 
@@ -76,47 +73,6 @@ export type VerifiedKey =
   | { ok: true; key: { id: string; expiresAt: Date; lastUsed: Date }; user: VerifiedUser }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'suspended' };
 
-interface KeyUserQuery {
-  sql: string;
-  keyColumns: string[];
-  userColumns: string[];
-}
-
-const keyUserQueries = new WeakMap<object, KeyUserQuery>();
-
-/** The one statement that reads a key with its user, built once per ORM from the entities' metadata. */
-function keyUserQuery(em: EntityManager): KeyUserQuery {
-  const metadata = em.getMetadata();
-  let query = keyUserQueries.get(metadata);
-  if (!query) {
-    const columns = (entity: string) =>
-      metadata
-        .get(entity)
-        .props.filter(
-          (p) =>
-            p.persist !== false && !p.formula &&
-            (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)),
-        )
-        .flatMap((p) => p.fieldNames);
-    const keyColumns = columns(ApiKey.meta.className);
-    const userColumns = columns(User.meta.className);
-    const select = [...keyColumns.map((c) => `k."${c}" as "k__${c}"`), ...userColumns.map((c) => `u."${c}" as "u__${c}"`)];
-    query = {
-      sql: `select ${select.join(', ')} from api_keys k join users u on u.id = k.user_id where k.id = ?`,
-      keyColumns,
-      userColumns,
-    };
-    keyUserQueries.set(metadata, query);
-  }
-  return query;
-}
-
-function pick(row: Record<string, unknown>, alias: string, columns: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const c of columns) out[c] = row[`${alias}__${c}`];
-  return out;
-}
-
 export interface VerifyOptions {
   /** recently used keys of this process (api/auth/session-cache.ts); without it every call reads the database */
   cache?: SessionCache;
@@ -132,11 +88,10 @@ export async function verifyApiKey(em: EntityManager, token: string, opts: Verif
   // Every authenticated request runs this, so the key and its user come in one round trip (two
   // ORM lookups were about half the CPU of a GET /tasks/me/{id}: bench/RESULTS.md), or from the
   // session cache with none.
-  const query = keyUserQuery(em);
   let row = cache?.get(parsed.id);
   if (!row) {
     const generation = cache?.generation ?? 0;
-    [row] = await em.execute<Record<string, unknown>[]>(query.sql, [parsed.id]);
+    row = (await keyWithUser(em, parsed.id)) ?? undefined;
     if (!row) return { ok: false, reason: 'unknown' };
     cache?.set(parsed.id, String(row['u__id']), row, generation);
   }
@@ -152,15 +107,11 @@ export async function verifyApiKey(em: EntityManager, token: string, opts: Verif
     id: String(row['u__id']),
     username: String(row['u__username']),
     isSiteOwner: row['u__is_site_owner'] === true,
-    row: pick(row, 'u', query.userColumns),
+    row: userColumnsOf(em, row),
   };
   if (now.getTime() - key.lastUsed.getTime() >= TOUCH_INTERVAL_MS) {
     // conditional update: concurrent requests of the same key write at most once per interval
-    await em.nativeUpdate(
-      ApiKey,
-      { id: key.id, lastUsed: { $lt: new Date(now.getTime() - TOUCH_INTERVAL_MS) } },
-      { lastUsed: now },
-    );
+    await touchApiKey(em, key.id, now, TOUCH_INTERVAL_MS);
     cache?.patch(key.id, 'k__last_used', now.toISOString());
   }
   return { ok: true, key, user };
@@ -168,6 +119,6 @@ export async function verifyApiKey(em: EntityManager, token: string, opts: Verif
 
 /** Deletes a key; this process stops accepting it at once, the others when the trigger's notification reaches them. */
 export async function deleteApiKey(em: EntityManager, id: string, cache?: SessionCache): Promise<void> {
-  await em.nativeDelete(ApiKey, { id });
+  await deleteApiKeyRow(em, id);
   cache?.forgetKey(id);
 }

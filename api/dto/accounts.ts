@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMember, type IOrganization, type IOrganizationMember, type IUser } from '../../db/entities';
+import type { IOrganization, IOrganizationMember, IUser } from '../../db/entities';
+import type { UserDetails } from '../../db/users';
 
 // Coder's codersdk shapes for users, organizations and memberships (same JSON names), built from
-// entities here so no entity ever leaves the API layer.
+// entities here so no entity ever leaves the API layer. Pure: what they show beyond the rows is
+// loaded by db/ and handed in.
 
 const ROLE_DISPLAY_NAMES: Record<string, string> = {
   owner: 'Owner',
@@ -39,16 +40,8 @@ export const UserSchema = z
   .openapi('User');
 export type UserDto = z.infer<typeof UserSchema>;
 
-/** Converts users to Coder's User, loading memberships and last activity in two batched queries. */
-export async function toUsers(em: EntityManager, users: IUser[]): Promise<UserDto[]> {
-  if (users.length === 0) return [];
-  const ids = users.map((u) => u.id);
-  const memberships = await em.find(OrganizationMember, { user: { $in: ids } }, { orderBy: { createdAt: 'asc' } });
-  const seen: { user_id: string; last: Date }[] = await em.execute(
-      `select user_id, max(last_used) as last from api_keys where user_id in (${ids.map(() => '?').join(', ')}) group by user_id`,
-      ids,
-    );
-  const lastSeen = new Map(seen.map((r) => [r.user_id, new Date(r.last)]));
+/** Converts users to Coder's User, with the memberships and last activity db/users.ts loaded for them. */
+export function toUsers(users: IUser[], details: UserDetails): UserDto[] {
   return users.map((u) => ({
     id: u.id,
     username: u.username,
@@ -57,17 +50,13 @@ export async function toUsers(em: EntityManager, users: IUser[]): Promise<UserDt
     email: u.email,
     created_at: u.createdAt.toISOString(),
     updated_at: u.updatedAt.toISOString(),
-    last_seen_at: (lastSeen.get(u.id) ?? u.createdAt).toISOString(),
+    last_seen_at: (details.lastSeen.get(u.id) ?? u.createdAt).toISOString(),
     status: u.status as UserDto['status'],
     login_type: u.passwordHash ? 'password' : 'none',
     theme_preference: '',
-    organization_ids: memberships.filter((m) => m.user === u.id).map((m) => m.organization),
+    organization_ids: details.memberships.filter((m) => m.user === u.id).map((m) => m.organization),
     roles: u.isSiteOwner ? [slimRole('owner')] : [],
   }));
-}
-
-export async function toUser(em: EntityManager, user: IUser): Promise<UserDto> {
-  return (await toUsers(em, [user]))[0];
 }
 
 export const OrganizationSchema = z

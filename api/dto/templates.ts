@@ -1,20 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  Organization,
-  Template,
-  TemplateVersion,
-  TemplateVersionPreset,
-  User,
-  type ITemplate,
-  type ITemplateVersion,
-  type ITemplateVersionPreset,
-} from '../../db/entities';
+import type { ITemplate, ITemplateVersion, ITemplateVersionPreset } from '../../db/entities';
+import type { TemplateRelations } from '../../db/templates';
 import { NIL_UUID } from '../../domain/ids';
 
 // Coder's Template / TemplateVersion / Preset JSON, filled from taskd's template records. Fields
 // that belong to Terraform-era features taskd does not have (schedules, port sharing, ...) carry
-// Coder's neutral defaults so SDK clients decode them unchanged.
+// Coder's neutral defaults so SDK clients decode them unchanged. Pure: the related rows are loaded
+// by db/templates.ts and handed in.
 
 const ALL_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
@@ -58,14 +50,9 @@ export const TemplateSchema = z
   .openapi('Template');
 export type TemplateDto = z.infer<typeof TemplateSchema>;
 
-export async function toTemplates(em: EntityManager, templates: ITemplate[]): Promise<TemplateDto[]> {
-  if (templates.length === 0) return [];
-  const orgs = await em.find(Organization, { id: { $in: [...new Set(templates.map((t) => t.organization))] } });
-  const users = await em.find(User, { id: { $in: [...new Set(templates.map((t) => t.createdBy))] } });
-  const activeIds = templates.map((t) => t.activeVersionId).filter((v): v is string => v !== null);
-  const versions = await em.find(TemplateVersion, { id: { $in: activeIds } });
+export function toTemplates(templates: ITemplate[], { organizations, users, versions }: TemplateRelations): TemplateDto[] {
   return templates.map((t) => {
-    const org = orgs.find((o) => o.id === t.organization);
+    const org = organizations.find((o) => o.id === t.organization);
     const active = versions.find((v) => v.id === t.activeVersionId);
     return {
       id: t.id,
@@ -161,19 +148,11 @@ export type TemplateVersionDto = z.infer<typeof TemplateVersionSchema>;
  * Converts versions; `withDefinition` exposes the stored WorkspaceDefinition (its env may carry
  * credentials for the AI agent, so only template administrators get it).
  */
-export async function toTemplateVersions(
-  em: EntityManager,
+export function toTemplateVersions(
   versions: ITemplateVersion[],
+  { templates, users, presets }: TemplateRelations,
   opts: { withDefinition: boolean },
-): Promise<TemplateVersionDto[]> {
-  if (versions.length === 0) return [];
-  const templates = await em.find(Template, { id: { $in: [...new Set(versions.map((v) => v.template))] } });
-  const users = await em.find(User, { id: { $in: [...new Set(versions.map((v) => v.createdBy))] } });
-  const presets = await em.find(
-    TemplateVersionPreset,
-    { templateVersion: { $in: versions.map((v) => v.id) } },
-    { orderBy: { name: 'asc' } },
-  );
+): TemplateVersionDto[] {
   return versions.map((v) => {
     const t = templates.find((x) => x.id === v.template);
     const u = users.find((x) => x.id === v.createdBy);

@@ -16,9 +16,8 @@ import {
   loadAgentTask,
   parseTaskParam,
   readCappedBody,
-  storeMessages,
-  storeSnapshot,
 } from '../agent/task-uploads';
+import { storeMessages, storeSnapshot } from '../../db/conversation';
 import { AGENT_LIFECYCLES } from '../../domain/task-status';
 import type { AgentReport } from '../../workflows/contracts';
 

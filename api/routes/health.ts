@@ -1,6 +1,9 @@
-import type { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../context';
+import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
 import { pendingMigrations } from '../../db/orm';
+import { fork, sql } from '../../db/sql';
+
+// Liveness and readiness for orchestrators, served outside /api so no authentication applies.
 
 type Check = { ok: true } | { ok: false; error: string };
 
@@ -24,13 +27,13 @@ async function check(fn: () => Promise<void>, timeoutMs = 2000): Promise<Check> 
   }
 }
 
-export function registerHealthRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+export function registerHealthRoutes(app: ApiApp, deps: AppDeps): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   // Ready means every part a request needs answers: the database, its schema, and Temporal.
   app.get('/readyz', async (c) => {
     const database = await check(async () => {
-      await deps.orm.em.fork().getConnection().execute('select 1');
+      await sql(fork(deps.orm), 'select 1');
     });
     const migrations: Check = database.ok
       ? await check(async () => {

@@ -1,12 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { ApiApp } from '../app';
 import type { Actor, AppDeps } from '../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { ORG_ADMIN_ROLE, ORG_MEMBER_ROLE, findUserUnchecked, readableOrganization } from '../../db/authz';
+import { ORG_ADMIN_ROLE, ORG_MEMBER_ROLE } from '../../db/scope';
+import { findUser } from '../../db/users';
+import {
+  addMember,
+  createOrganization,
+  findMember,
+  membersWithUsers,
+  readableOrganization,
+  setMemberRoles,
+  visibleOrganizations,
+} from '../../db/organizations';
 import { recordAudit } from '../audit';
 import { usernameSchema } from '../accounts';
 import {
@@ -18,7 +26,6 @@ import {
   toOrganization,
 } from '../dto/accounts';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
-import { Organization, OrganizationMember, User } from '../../db/entities';
 
 // Organizations and memberships. Visibility: members and site owners; administration: organization
 // admins and site owners (403 for plain members, who can see the organization anyway).
@@ -63,13 +70,7 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       responses: { 200: jsonContent(z.array(OrganizationSchema), 'OK'), ...errorResponses(401) },
     }),
     async (c) => {
-      const em = c.get('em');
-      const actor = c.get('actor');
-      const filter = actor.isSiteOwner
-        ? {}
-        : { id: { $in: (await em.find(OrganizationMember, { user: actor.userId })).map((m) => m.organization) } };
-      const orgs = await em.find(Organization, filter, { orderBy: { name: 'asc' } });
-      return c.json(orgs.map(toOrganization), 200);
+      return c.json((await visibleOrganizations(c.get('em'), c.get('actor'))).map(toOrganization), 200);
     },
   );
 
@@ -87,28 +88,16 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       const actor = c.get('actor');
       if (!actor.isSiteOwner) throw new ApiError(403, 'Forbidden.', 'Only site owners can create organizations.');
       const body = c.req.valid('json');
-      const em = c.get('em');
-      const now = new Date();
-      const org = em.create(Organization, {
-        id: randomUUID(),
+      const org = await createOrganization(c.get('em'), actor.userId, {
         name: body.name,
         displayName: body.display_name || body.name,
         description: body.description ?? '',
         icon: body.icon ?? '',
-        isDefault: false,
-        createdAt: now,
-        updatedAt: now,
       });
-      em.create(OrganizationMember, { organization: org.id, user: actor.userId, roles: [ORG_ADMIN_ROLE], createdAt: now, updatedAt: now });
-      try {
-        await em.flush();
-      } catch (err) {
-        if (err instanceof UniqueConstraintViolationException) {
-          throw new ApiError(409, 'Organization already exists with that name.', undefined, [
-            { field: 'name', detail: 'This value is already in use and should be unique.' },
-          ]);
-        }
-        throw err;
+      if (!org) {
+        throw new ApiError(409, 'Organization already exists with that name.', undefined, [
+          { field: 'name', detail: 'This value is already in use and should be unique.' },
+        ]);
       }
       await recordAudit(c, {
         action: 'create',
@@ -153,13 +142,8 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       const em = c.get('em');
       const found = await readableOrganization(em, c.get('actor'), c.req.valid('param').organization);
       if (!found) throw notFound();
-      const members = await em.find(OrganizationMember, { organization: found.org.id }, { orderBy: { createdAt: 'asc' } });
-      const users = await em.find(User, { id: { $in: members.map((m) => m.user) } });
-      const byId = new Map(users.map((u) => [u.id, u]));
-      return c.json(
-        members.filter((m) => byId.has(m.user)).map((m) => toMemberWithUser(m, byId.get(m.user)!)),
-        200,
-      );
+      const members = await membersWithUsers(em, found.org.id);
+      return c.json(members.map((m) => toMemberWithUser(m.member, m.user)), 200);
     },
   );
 
@@ -179,21 +163,10 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       const params = c.req.valid('param');
       const org = await administeredOrganization(em, actor, params.organization);
       // admins add people who are not yet in their organization, so the lookup cannot be membership-scoped
-      const user = await findUserUnchecked(em, actor, params.user);
+      const user = await findUser(em, actor, params.user);
       if (!user) throw notFound();
-      if (await em.findOne(OrganizationMember, { organization: org.id, user: user.id })) {
-        throw new ApiError(409, 'Organization member already exists in this organization.');
-      }
-      const now = new Date();
-      const member = em.create(OrganizationMember, { organization: org.id, user: user.id, roles: [], createdAt: now, updatedAt: now });
-      try {
-        await em.flush();
-      } catch (err) {
-        if (err instanceof UniqueConstraintViolationException) {
-          throw new ApiError(409, 'Organization member already exists in this organization.');
-        }
-        throw err;
-      }
+      const member = await addMember(em, org.id, user.id);
+      if (!member) throw new ApiError(409, 'Organization member already exists in this organization.');
       await recordAudit(c, {
         action: 'create',
         resourceType: 'organization_member',
@@ -221,15 +194,12 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       const actor = c.get('actor');
       const params = c.req.valid('param');
       const org = await administeredOrganization(em, actor, params.organization);
-      const user = await findUserUnchecked(em, actor, params.user);
-      const member = user ? await em.findOne(OrganizationMember, { organization: org.id, user: user.id }) : null;
+      const user = await findUser(em, actor, params.user);
+      const member = user ? await findMember(em, org.id, user.id) : null;
       if (!user || !member) throw notFound();
       if (user.id === actor.userId) throw new ApiError(400, 'You cannot change your own organization roles.');
       const before = [...member.roles];
-      // organization-member is implicit in membership; only the extra roles are stored
-      member.roles = [...new Set(c.req.valid('json').roles.filter((r) => r !== ORG_MEMBER_ROLE))];
-      member.updatedAt = new Date();
-      await em.flush();
+      await setMemberRoles(em, member, c.req.valid('json').roles);
       await recordAudit(c, {
         action: 'write',
         resourceType: 'organization_member',

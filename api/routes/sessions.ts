@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { raw } from '@mikro-orm/core';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ApiApp } from '../app';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
-import { readableUser } from '../../db/authz';
+import { readableUser, userByEmail } from '../../db/users';
+import { tokenNameTaken } from '../../db/api-keys';
 import { clientIp, recordAudit } from '../audit';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
-import { ApiKey, User } from '../../db/entities';
 import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../auth/api-keys';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords';
 import { LoginThrottle } from '../auth/login-throttle';
@@ -82,7 +81,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
           429,
         );
       }
-      const user = await em.findOne(User, { [raw((a) => `lower(${a}.email)`)]: email.toLowerCase() });
+      const user = await userByEmail(em, email);
       const valid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
       if (!user || !valid) {
         await limiter.fail(em, limitKey);
@@ -194,7 +193,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       }
       const em = c.get('em');
       const tokenName = body.token_name ?? '';
-      if (tokenName && (await em.count(ApiKey, { user: user.id, tokenName }))) {
+      if (tokenName && (await tokenNameTaken(em, user.id, tokenName))) {
         throw new ApiError(409, `A token with name "${tokenName}" already exists.`, undefined, [
           { field: 'token_name', detail: 'This value is already in use and should be unique.' },
         ]);

@@ -3,13 +3,24 @@ import type { ApiApp } from '../app';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { readableTemplate, readableTemplateVersion } from '../../db/authz';
+import {
+  addTemplateVersion,
+  presetsOf,
+  readableTemplate,
+  readableTemplateVersion,
+  setActiveVersion,
+  templateVersionByName,
+  templateVersionOf,
+  templateVersions,
+  versionRelations,
+} from '../../db/templates';
+import type { ITemplateVersion } from '../../db/entities';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit';
 import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
-import { addTemplateVersion, presetsSchema, versionNameSchema } from '../template-store';
+import { UNIQUE_DETAIL, presetsSchema, versionNameSchema } from '../template-input';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
-import { Template, TemplateVersion, TemplateVersionPreset } from '../../db/entities';
 
 // Template versions: immutable snapshots of a WorkspaceDefinition (+ presets); one of them is the
 // template's active version. Readable by members of the organization, created by its admins.
@@ -31,6 +42,10 @@ const createVersionBody = z
   })
   .openapi('CreateTemplateVersionRequest');
 
+async function versionsJson(em: EntityManager, versions: ITemplateVersion[], withDefinition: boolean) {
+  return toTemplateVersions(versions, await versionRelations(em, versions), { withDefinition });
+}
+
 export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void {
   api.openapi(
     createRoute({
@@ -48,7 +63,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       if (!found) throw notFound();
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
       const body = c.req.valid('json');
-      const version = await addTemplateVersion(em, found.template, {
+      const added = await addTemplateVersion(em, found.template, {
         definition: body.workspace,
         presets: body.presets,
         name: body.name,
@@ -56,6 +71,10 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
         activate: body.activate ?? true,
         createdBy: c.get('actor').userId,
       });
+      if ('taken' in added) {
+        throw new ApiError(409, `A template version named "${added.taken}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
+      }
+      const { version } = added;
       await recordAudit(c, {
         action: 'create',
         resourceType: 'template_version',
@@ -65,7 +84,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
         diff: { template_id: found.template.id, activated: body.activate ?? true, has_ai_task: version.hasAiTask },
         statusCode: 201,
       });
-      return c.json((await toTemplateVersions(em, [version], { withDefinition: true }))[0], 201);
+      return c.json((await versionsJson(em, [version], true))[0], 201);
     },
   );
 
@@ -85,14 +104,14 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       if (!found) throw notFound();
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
       const { id } = c.req.valid('json');
-      const version = await em.findOne(TemplateVersion, { id, template: found.template.id });
+      const version = await templateVersionOf(em, found.template.id, id);
       if (!version) {
         throw new ApiError(400, 'The template version must belong to the template.', undefined, [
           { field: 'id', detail: 'not a version of this template' },
         ]);
       }
       const before = found.template.activeVersionId;
-      await em.nativeUpdate(Template, { id: found.template.id }, { activeVersionId: version.id, updatedAt: new Date() });
+      await setActiveVersion(em, found.template.id, version.id);
       await recordAudit(c, {
         action: 'write',
         resourceType: 'template',
@@ -120,8 +139,8 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       const em = c.get('em');
       const found = await readableTemplate(em, c.get('actor'), c.req.valid('param').template);
       if (!found) throw notFound();
-      const versions = await em.find(TemplateVersion, { template: found.template.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-      return c.json(await toTemplateVersions(em, versions, { withDefinition: found.role === 'admin' }), 200);
+      const versions = await templateVersions(em, found.template.id);
+      return c.json(await versionsJson(em, versions, found.role === 'admin'), 200);
     },
   );
 
@@ -144,9 +163,9 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       const params = c.req.valid('param');
       const found = await readableTemplate(em, c.get('actor'), params.template);
       if (!found) throw notFound();
-      const version = await em.findOne(TemplateVersion, { template: found.template.id, name: params.templateversionname });
+      const version = await templateVersionByName(em, found.template.id, params.templateversionname);
       if (!version) throw notFound();
-      return c.json((await toTemplateVersions(em, [version], { withDefinition: found.role === 'admin' }))[0], 200);
+      return c.json((await versionsJson(em, [version], found.role === 'admin'))[0], 200);
     },
   );
 
@@ -164,7 +183,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       const em = c.get('em');
       const found = await readableTemplateVersion(em, c.get('actor'), c.req.valid('param').templateversion);
       if (!found) throw notFound();
-      return c.json((await toTemplateVersions(em, [found.version], { withDefinition: found.role === 'admin' }))[0], 200);
+      return c.json((await versionsJson(em, [found.version], found.role === 'admin'))[0], 200);
     },
   );
 
@@ -182,7 +201,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       const em = c.get('em');
       const found = await readableTemplateVersion(em, c.get('actor'), c.req.valid('param').templateversion);
       if (!found) throw notFound();
-      const presets = await em.find(TemplateVersionPreset, { templateVersion: found.version.id }, { orderBy: { name: 'asc' } });
+      const presets = await presetsOf(em, [found.version.id]);
       return c.json(presets.map(toPreset), 200);
     },
   );

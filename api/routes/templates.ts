@@ -1,24 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { raw } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApiApp } from '../app';
-import type { Actor, AppDeps } from '../context';
+import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { readableOrganization, readableTemplate } from '../../db/authz';
+import { readableOrganization } from '../../db/organizations';
+import { createTemplateWithVersion, listTemplates, readableTemplate, templateByName, templateRelations } from '../../db/templates';
 import { recordAudit } from '../audit';
 import { TemplateSchema, toTemplates } from '../dto/templates';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import {
-  createTemplateWithVersion,
+  UNIQUE_DETAIL,
   parseTemplateQuery,
   presetsSchema,
   templateDisplayNameSchema,
   templateNameSchema,
   versionNameSchema,
-} from '../template-store';
+} from '../template-input';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
-import { OrganizationMember, Template, TemplateVersion, type ITemplate } from '../../db/entities';
+import type { ITemplate } from '../../db/entities';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 // Templates: taskd's WorkspaceDefinition in, Coder's Template shape out. Reading needs membership
 // of the template's organization; creating needs organization admin (or site owner).
@@ -41,18 +41,8 @@ const createTemplateBody = z
   })
   .openapi('CreateTemplateRequest');
 
-/** Organizations whose templates the actor can list. */
-async function visibleOrgIds(em: EntityManager, actor: Actor): Promise<string[] | 'all'> {
-  if (actor.isSiteOwner) return 'all';
-  return (await em.find(OrganizationMember, { user: actor.userId })).map((m) => m.organization);
-}
-
-async function filterByActiveVersion(em: EntityManager, templates: ITemplate[], hasAiTask: boolean | undefined) {
-  if (hasAiTask === undefined) return templates;
-  const ids = templates.map((t) => t.activeVersionId).filter((v): v is string => v !== null);
-  const versions = await em.find(TemplateVersion, { id: { $in: ids }, hasAiTask });
-  const keep = new Set(versions.map((v) => v.id));
-  return templates.filter((t) => t.activeVersionId && keep.has(t.activeVersionId));
+async function templatesJson(em: EntityManager, templates: ITemplate[]) {
+  return toTemplates(templates, await templateRelations(em, templates));
 }
 
 export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
@@ -72,7 +62,7 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       if (!found) throw notFound();
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can create templates.');
       const body = c.req.valid('json');
-      const { template, version } = await createTemplateWithVersion(em, {
+      const created = await createTemplateWithVersion(em, {
         organizationId: found.org.id,
         templateName: body.name,
         displayName: body.display_name,
@@ -84,6 +74,10 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
         message: body.message,
         createdBy: c.get('actor').userId,
       });
+      if (!created) {
+        throw new ApiError(409, `Template with name "${body.name}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
+      }
+      const { template, version } = created;
       await recordAudit(c, {
         action: 'create',
         resourceType: 'template',
@@ -93,7 +87,7 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
         diff: { name: template.name, active_version_id: version.id, has_ai_task: version.hasAiTask },
         statusCode: 201,
       });
-      return c.json((await toTemplates(em, [template]))[0], 201);
+      return c.json((await templatesJson(em, [template]))[0], 201);
     },
   );
 
@@ -111,8 +105,8 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       const em = c.get('em');
       const found = await readableOrganization(em, c.get('actor'), c.req.valid('param').organization);
       if (!found) throw notFound();
-      const templates = await em.find(Template, { organization: found.org.id, deleted: false }, { orderBy: { name: 'asc' } });
-      return c.json(await toTemplates(em, templates), 200);
+      const templates = await listTemplates(em, c.get('actor'), { orgIds: [found.org.id] });
+      return c.json(await templatesJson(em, templates), 200);
     },
   );
 
@@ -131,13 +125,9 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       const params = c.req.valid('param');
       const found = await readableOrganization(em, c.get('actor'), params.organization);
       if (!found) throw notFound();
-      const template = await em.findOne(Template, {
-        organization: found.org.id,
-        deleted: false,
-        [raw((a) => `lower(${a}.name)`)]: params.templatename.toLowerCase(),
-      });
+      const template = await templateByName(em, found.org.id, params.templatename);
       if (!template) throw notFound();
-      return c.json((await toTemplates(em, [template]))[0], 200);
+      return c.json((await templatesJson(em, [template]))[0], 200);
     },
   );
 
@@ -155,7 +145,7 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       const em = c.get('em');
       const actor = c.get('actor');
       const query = parseTemplateQuery(c.req.valid('query').q);
-      let orgIds = await visibleOrgIds(em, actor);
+      let orgIds: string[] | undefined;
       if (query.organization !== undefined) {
         const found = await readableOrganization(em, actor, query.organization);
         if (!found) {
@@ -169,16 +159,13 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
         orgIds = [found.org.id];
       }
       if (query.deprecated === true) return c.json([], 200); // taskd has no deprecated templates
-      const where: Record<string, unknown> = { deleted: false };
-      if (orgIds !== 'all') where.organization = { $in: orgIds };
-      if (query.exactName !== undefined) where[raw((a) => `lower(${a}.name)`)] = query.exactName.toLowerCase();
-      if (query.fuzzyName !== undefined) where.name = { $ilike: `%${query.fuzzyName.replace(/[\\%_]/g, '\\$&')}%` };
-      const templates = await filterByActiveVersion(
-        em,
-        await em.find(Template, where, { orderBy: { name: 'asc' } }),
-        query.hasAiTask,
-      );
-      return c.json(await toTemplates(em, templates), 200);
+      const templates = await listTemplates(em, actor, {
+        orgIds,
+        exactName: query.exactName,
+        fuzzyName: query.fuzzyName,
+        hasAiTask: query.hasAiTask,
+      });
+      return c.json(await templatesJson(em, templates), 200);
     },
   );
 
@@ -195,7 +182,7 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
     async (c) => {
       const found = await readableTemplate(c.get('em'), c.get('actor'), c.req.valid('param').template);
       if (!found) throw notFound();
-      return c.json((await toTemplates(c.get('em'), [found.template]))[0], 200);
+      return c.json((await templatesJson(c.get('em'), [found.template]))[0], 200);
     },
   );
 }

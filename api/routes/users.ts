@@ -3,17 +3,12 @@ import type { ApiApp } from '../app';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { ORG_ADMIN_ROLE, readableUser } from '../../db/authz';
+import { ORG_ADMIN_ROLE } from '../../db/scope';
+import { countUsers, lockFirstUser, readableUser, userDetails, visibleUsers } from '../../db/users';
+import { ensureDefaultOrganization, organizationsByIds, sharedOrganizations } from '../../db/organizations';
 import { recordAudit } from '../audit';
-import {
-  emailSchema,
-  ensureDefaultOrganization,
-  insertUser,
-  passwordSchema,
-  realNameSchema,
-  usernameSchema,
-} from '../accounts';
-import { toOrganization, toUser, toUsers, OrganizationSchema, UserSchema } from '../dto/accounts';
+import { createAccount, emailSchema, passwordSchema, realNameSchema, usernameSchema } from '../accounts';
+import { toOrganization, toUsers, OrganizationSchema, UserSchema } from '../dto/accounts';
 import {
   ErrorSchema,
   SESSION_SECURITY,
@@ -22,7 +17,6 @@ import {
   jsonContent,
   registerSessionSecurityScheme,
 } from '../dto/common';
-import { Organization, OrganizationMember, User } from '../../db/entities';
 import { BUILD_VERSION, BUILD_VERSION_HEADER } from './buildinfo';
 
 // Users: first-user setup, creation by the site owner, and reads (Coder's /users routes).
@@ -59,9 +53,6 @@ const createUserBody = z
   })
   .openapi('CreateUserRequestWithOrgs');
 
-// Serialises concurrent first-user requests: exactly one can observe "no users yet".
-const FIRST_USER_LOCK = 7_361_001;
-
 export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
   registerSessionSecurityScheme(api);
 
@@ -76,7 +67,7 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
     async (c) => {
       // Coder's SDK trusts a 404 here only if the build-version header proves it talks to a Coder API
       c.header(BUILD_VERSION_HEADER, BUILD_VERSION);
-      const count = await c.get('em').count(User, {});
+      const count = await countUsers(c.get('em'));
       if (count === 0) return c.json({ message: 'The initial user has not been created!' }, 404);
       return c.json({ message: 'The initial user has already been created!' }, 200);
     },
@@ -94,10 +85,10 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
     async (c) => {
       const body = c.req.valid('json');
       const result = await c.get('em').transactional(async (em) => {
-        await em.execute('select pg_advisory_xact_lock(?)', [FIRST_USER_LOCK]);
-        if ((await em.count(User, {})) > 0) throw new ApiError(409, 'The initial user has already been created.');
+        await lockFirstUser(em);
+        if ((await countUsers(em)) > 0) throw new ApiError(409, 'The initial user has already been created.');
         const org = await ensureDefaultOrganization(em);
-        const user = await insertUser(
+        const user = await createAccount(
           em,
           { email: body.email, username: body.username, name: body.name, password: body.password, isSiteOwner: true },
           [{ organizationId: org.id, roles: [ORG_ADMIN_ROLE] }],
@@ -138,14 +129,14 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
         let orgIds = body.organization_ids ?? (body.organization_id ? [body.organization_id] : undefined);
         if (orgIds === undefined) orgIds = [(await ensureDefaultOrganization(tx)).id];
         const unique = [...new Set(orgIds)];
-        const found = await tx.find(Organization, { id: { $in: unique } });
+        const found = await organizationsByIds(tx, unique);
         const missing = unique.filter((id) => !found.some((o) => o.id === id));
         if (missing.length > 0) {
           throw new ApiError(400, 'Organization not found.', undefined, [
             { field: 'organization_ids', detail: `organization ${missing[0]} does not exist` },
           ]);
         }
-        return insertUser(tx, body, unique.map((organizationId) => ({ organizationId, roles: [] })));
+        return createAccount(tx, body, unique.map((organizationId) => ({ organizationId, roles: [] })));
       });
       await recordAudit(c, {
         action: 'create',
@@ -155,7 +146,7 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
         diff: { username: user.username, email: user.email },
         statusCode: 201,
       });
-      return c.json(await toUser(em, user), 201);
+      return c.json(toUsers([user], await userDetails(em, [user.id]))[0]!, 201);
     },
   );
 
@@ -173,22 +164,9 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
       },
     }),
     async (c) => {
-      const actor = c.get('actor');
       const em = c.get('em');
-      let users;
-      if (actor.isSiteOwner) {
-        users = await em.find(User, {}, { orderBy: { username: 'asc' } });
-      } else {
-        // everyone sharing an organization with the caller, and the caller
-        const rows: { user_id: string }[] = await em.execute(
-          `select distinct y.user_id from organization_members x
-           join organization_members y on x.organization_id = y.organization_id where x.user_id = ?`,
-          [actor.userId],
-        );
-        const ids = [...new Set([actor.userId, ...rows.map((r) => r.user_id)])];
-        users = await em.find(User, { id: { $in: ids } }, { orderBy: { username: 'asc' } });
-      }
-      return c.json({ users: await toUsers(em, users), count: users.length }, 200);
+      const users = await visibleUsers(em, c.get('actor'));
+      return c.json({ users: toUsers(users, await userDetails(em, users.map((u) => u.id))), count: users.length }, 200);
     },
   );
 
@@ -204,9 +182,10 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
       responses: { 200: jsonContent(UserSchema, 'OK'), ...errorResponses(401, 404) },
     }),
     async (c) => {
-      const user = await readableUser(c.get('em'), c.get('actor'), c.req.valid('param').user);
+      const em = c.get('em');
+      const user = await readableUser(em, c.get('actor'), c.req.valid('param').user);
       if (!user) throw notFound();
-      return c.json(await toUser(c.get('em'), user), 200);
+      return c.json(toUsers([user], await userDetails(em, [user.id]))[0]!, 200);
     },
   );
 
@@ -226,12 +205,7 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
       const actor = c.get('actor');
       const user = await readableUser(em, actor, c.req.valid('param').user);
       if (!user) throw notFound();
-      const theirs = (await em.find(OrganizationMember, { user: user.id })).map((m) => m.organization);
-      const visible = actor.isSiteOwner
-        ? theirs
-        : (await em.find(OrganizationMember, { user: actor.userId, organization: { $in: theirs } })).map((m) => m.organization);
-      const orgs = await em.find(Organization, { id: { $in: visible } }, { orderBy: { name: 'asc' } });
-      return c.json(orgs.map(toOrganization), 200);
+      return c.json((await sharedOrganizations(em, actor, user.id)).map(toOrganization), 200);
     },
   );
 }

@@ -9,7 +9,7 @@ import { listTasksQuery, taskParams } from '../tasks/schemas';
 import { requireEvents } from '../watch/sse-session';
 import { watchTask } from '../watch/task-watch';
 import { watchTaskList } from '../watch/list-watch';
-import { parsePage } from './tasks/list';
+import { parsePage } from '../tasks/task-list';
 
 // Beyond Coder: live task updates as Server-Sent Events (api/watch/). Authorization is exactly that
 // of the matching read endpoints, checked before the stream opens, so refusals are ordinary JSON
@@ -36,7 +36,7 @@ export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
       const events = requireEvents(deps);
       const query = c.req.valid('query');
       const page = parsePage(query);
-      const search = await resolveTaskSearch(c, query.q ?? '');
+      const search = await resolveTaskSearch(c.get('em'), c.get('actor'), query.q ?? '');
       return watchTaskList(c, deps, events, search, page);
     },
   );
@@ -54,7 +54,7 @@ export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const events = requireEvents(deps);
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       return watchTask(c, deps, events, task);
     },
   );

@@ -3,8 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from 'hono';
 import type { ApiApp } from '../app';
+import type { AppDeps } from '../context';
 import { sessionTokenFrom } from '../middleware/auth';
-import { User } from '../../db/entities';
+import { countUsers } from '../../db/users';
 import { verifyApiKey } from '../auth/api-keys';
 
 // The dashboard (web/): plain ES modules and CSS committed as source, so nothing has to be built.
@@ -63,13 +64,13 @@ async function sendFile(c: Context, name: string): Promise<Response> {
   return c.body(new Uint8Array(body), 200);
 }
 
-export function registerWebRoutes(app: ApiApp): void {
+export function registerWebRoutes(app: ApiApp, _deps: AppDeps): void {
   app.get('/', (c) => sendFile(c, 'index.html'));
   app.get('/web/session', async (c) => {
     const em = c.get('em');
     const token = sessionTokenFrom(c);
     const signedIn = token ? (await verifyApiKey(em, token, { cache: c.get('sessions') })).ok : false;
-    const firstUserCreated = signedIn || (await em.count(User, {})) > 0;
+    const firstUserCreated = signedIn || (await countUsers(em)) > 0;
     securityHeaders(c);
     c.header('Cache-Control', 'no-store');
     return c.json({ signed_in: signedIn, first_user_created: firstUserCreated }, 200);

@@ -4,15 +4,14 @@ import type { ApiApp } from '../app';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { canReadOwnerResources } from '../../db/authz';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { workspaceJson, workspaceSchema } from '../dto/workspace';
 import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build';
-import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
-import { requestTaskBuild, softDeleteTask, type BuildOperation } from '../tasks/builds';
+import { requestTaskBuild, type BuildOperation } from '../tasks/builds';
+import { idempotencyKey } from '../idempotency';
 import { getBuild, getWorkspace, listBuilds, type WorkspaceRecord } from '../../db/workspaces';
-import { queryOne } from '../../db/sql';
+import { taskIdOfWorkspace } from '../../db/tasks';
 import { parseUuid } from '../../domain/ids';
 import { externalAgentCredentials } from '../../lib/agent-token';
 
@@ -53,10 +52,8 @@ function uuidParam(value: string): string {
 async function visibleWorkspace(c: Context<AppEnv>, ref: string): Promise<WorkspaceRecord> {
   const id = uuidParam(ref);
   const em = c.get('em');
-  const workspace = await orInternal('Internal error fetching workspace.', () => getWorkspace(em, id));
-  if (!workspace || !(await canReadOwnerResources(em, actorOf(c), workspace.ownerId, workspace.organizationId))) {
-    throw notFound();
-  }
+  const workspace = await orInternal('Internal error fetching workspace.', () => getWorkspace(em, c.get('actor'), id));
+  if (!workspace) throw notFound();
   return workspace;
 }
 
@@ -101,10 +98,8 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
     async (c) => {
       const id = uuidParam(c.req.valid('param').workspacebuild);
       const em = c.get('em');
-      const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, id));
-      if (!build || !(await canReadOwnerResources(em, actorOf(c), build.workspaceOwnerId, build.organizationId))) {
-        throw notFound();
-      }
+      const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, c.get('actor'), id));
+      if (!build) throw notFound();
       return c.json(workspaceBuildJson(build), 200);
     },
   );
@@ -130,7 +125,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
       const { limit, offset } = c.req.valid('query');
       const builds = await orInternal('Internal error fetching workspace builds.', () =>
-        listBuilds(c.get('em'), workspace.id, { limit: limit || undefined, offset }),
+        listBuilds(c.get('em'), c.get('actor'), workspace.id, { limit: limit || undefined, offset }),
       );
       return c.json(builds.map(workspaceBuildJson), 200);
     },
@@ -152,15 +147,18 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       const { transition, orphan } = c.req.valid('json');
       if (orphan && transition !== 'delete') throw new ApiError(400, 'Orphan is only permitted when deleting a workspace.');
       const em = c.get('em');
-      // The newest task of the workspace, deleted or not: a failed delete must stay retryable.
-      const task = await queryOne<{ id: string }>(
-        em,
-        'select id from tasks where workspace_id = ? order by deleted_at is not null, created_at desc limit 1',
-        [workspace.id],
-      );
-      if (!task) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
-      const { build } = await requestTaskBuild(c, deps, task.id, OPERATIONS[transition], { orphan, viaWorkspace: true });
-      if (transition === 'delete') await softDeleteTask(em, task.id);
+      // The workspace's task, deleted or not: a failed delete must stay retryable.
+      const taskId = await taskIdOfWorkspace(em, workspace.id);
+      if (!taskId) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
+      const { build } = await requestTaskBuild(deps, em, {
+        taskId,
+        operation: OPERATIONS[transition],
+        actor: c.get('actor'),
+        requestId: c.get('requestId'),
+        idempotencyKey: idempotencyKey(c),
+        orphan,
+        viaWorkspace: true,
+      });
       if (!build) throw notFound();
       return c.json(workspaceBuildJson(build), 201);
     },
@@ -180,7 +178,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
     async (c) => {
       const params = c.req.valid('param');
       const workspace = await visibleWorkspace(c, params.workspace);
-      const actor = actorOf(c);
+      const actor = c.get('actor');
       // The token lets its holder act as the workspace's agent: owner (or site owner) only.
       if (workspace.ownerId !== actor.userId && !actor.isSiteOwner) throw notFound();
       const build = workspace.latestBuild;

@@ -1,12 +1,12 @@
 import net from 'node:net';
-import type { Context } from 'hono';
-import type { AppEnv } from '../context';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../context';
 import { ApiError, conflict, notFound } from '../errors';
-import { actorOf } from './params';
 import { orInternal } from './internal';
 import { AgentApiClient } from '../../agent/agentapi-client';
-import { queryOne, queryRows } from '../../db/sql';
 import type { TaskRecord } from '../../db/tasks';
+import { workspaceOwnerId } from '../../db/workspaces';
+import { appUrlsOfAgent } from '../../db/workspace-agents';
 
 // The task-app gate (spec §3.10) shared by send and live logs: the checks run in Coder's order so
 // each failure gets Coder's status and message, then the app's AgentAPI is reached directly at its
@@ -37,19 +37,14 @@ function checkStatus(task: TaskRecord): void {
 }
 
 /** Application connect: the workspace owner, or a site owner (org admins manage but do not connect). */
-async function connectableWorkspace(c: Context<AppEnv>, workspaceId: string): Promise<void> {
-  const actor = actorOf(c);
-  const workspace = await orInternal('Internal error fetching workspace.', () =>
-    queryOne<{ owner_id: string }>(c.get('em'), 'select owner_id from workspaces where id = ?', [workspaceId]),
-  );
-  if (!workspace) throw notFound();
-  if (workspace.owner_id !== actor.userId && !actor.isSiteOwner) throw notFound();
+async function connectableWorkspace(em: EntityManager, actor: Actor, workspaceId: string): Promise<void> {
+  const ownerId = await orInternal('Internal error fetching workspace.', () => workspaceOwnerId(em, workspaceId));
+  if (!ownerId) throw notFound();
+  if (ownerId !== actor.userId && !actor.isSiteOwner) throw notFound();
 }
 
-async function appUrl(c: Context<AppEnv>, agentId: string | null, appId: string): Promise<string> {
-  const apps = await orInternal('Internal error fetching workspace resources.', () =>
-    queryRows<{ id: string; url: string }>(c.get('em'), 'select id, url from workspace_apps where agent_id = ?', [agentId]),
-  );
+async function appUrl(em: EntityManager, agentId: string | null, appId: string): Promise<string> {
+  const apps = await orInternal('Internal error fetching workspace resources.', () => appUrlsOfAgent(em, agentId));
   const app = apps.find((a) => a.id === appId);
   // Coder dereferences the missing app and panics; an explicit 500 says what is wrong instead.
   if (!app) throw new ApiError(500, 'Internal error fetching workspace resources.', 'The task app is not among the agent\'s apps.');
@@ -74,12 +69,12 @@ function dial(url: URL): Promise<void> {
 }
 
 /** Runs every check of §3.10 and returns a client for the task app's AgentAPI. */
-export async function taskAppClient(c: Context<AppEnv>, task: TaskRecord): Promise<AgentApiClient> {
+export async function taskAppClient(em: EntityManager, actor: Actor, task: TaskRecord): Promise<AgentApiClient> {
   checkStatus(task);
   if (!task.workspaceId) throw new ApiError(400, 'Task does not have a workspace.');
   if (!task.workspaceAppId) throw new ApiError(400, 'Task does not have a workspace app.');
-  await connectableWorkspace(c, task.workspaceId);
-  const raw = await appUrl(c, task.workspaceAgentId, task.workspaceAppId);
+  await connectableWorkspace(em, actor, task.workspaceId);
+  const raw = await appUrl(em, task.workspaceAgentId, task.workspaceAppId);
   if (raw === '') throw new ApiError(500, 'Task app URL is not configured.');
   let url: URL;
   try {

@@ -1,18 +1,15 @@
-import type { Context } from 'hono';
-import type { AppDeps, AppEnv } from '../context';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor, AppDeps } from '../context';
 import { ApiError, conflict, notFound } from '../errors';
-import { actorOf } from './params';
 import { orInternal } from './internal';
 import { buildViaWorkflow, updateFailure } from './workflows';
-import { idempotencyKey } from '../routes/tasks/create';
 import { getBuild, type BuildRecord } from '../../db/workspaces';
-import { queryOne } from '../../db/sql';
 import { deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, TaskFailure } from '../../workflows/contracts';
-import type { EntityManager } from '@mikro-orm/postgresql';
 
 // Builds requested through the API (pause, resume, delete — from /tasks or from
-// POST /workspaces/{id}/builds) all go through the task's workflow, which serialises them and owns
-// the state machine; its validators' rejections become Coder's 409s here.
+// POST /workspaces/{id}/builds) all go through the task's workflow, which serialises them, owns
+// the state machine and writes every row they change (a delete soft-deletes the task in the same
+// transaction as its build); its validators' rejections become Coder's 409s here.
 
 export type BuildOperation = 'pause' | 'resume' | 'delete';
 
@@ -24,30 +21,31 @@ export interface BuildOutcome {
   alreadyDeleted: boolean;
 }
 
+export interface TaskBuildRequest {
+  taskId: string;
+  operation: BuildOperation;
+  actor: Actor;
+  requestId: string;
+  /** Beyond Coder: an Idempotency-Key makes pause/resume/delete safe to retry after a timeout */
+  idempotencyKey: string | null;
+  orphan?: boolean;
+  viaWorkspace?: boolean;
+}
+
 /** Sends the build update and reads the new build back. */
-export async function requestTaskBuild(
-  c: Context<AppEnv>,
-  deps: AppDeps,
-  taskId: string,
-  operation: BuildOperation,
-  options: { orphan?: boolean; viaWorkspace?: boolean } = {},
-): Promise<BuildOutcome> {
-  const em = c.get('em');
-  // Beyond Coder: an Idempotency-Key makes pause/resume/delete safe to retry after a timeout
-  const key = idempotencyKey(c);
-  const updateId = key === null ? undefined : `${operation}:${actorOf(c).userId}:${key}`;
+export async function requestTaskBuild(deps: AppDeps, em: EntityManager, req: TaskBuildRequest): Promise<BuildOutcome> {
+  const updateId = req.idempotencyKey === null ? undefined : `${req.operation}:${req.actor.userId}:${req.idempotencyKey}`;
   let buildId: string;
   try {
     const ref = await buildViaWorkflow(
       deps,
-      em,
-      taskId,
-      UPDATES[operation],
+      req.taskId,
+      UPDATES[req.operation],
       {
-        initiatorId: actorOf(c).userId,
-        requestId: c.get('requestId'),
-        ...(options.orphan ? { orphan: true } : {}),
-        ...(options.viaWorkspace ? { viaWorkspace: true } : {}),
+        initiatorId: req.actor.userId,
+        requestId: req.requestId,
+        ...(req.orphan ? { orphan: true } : {}),
+        ...(req.viaWorkspace ? { viaWorkspace: true } : {}),
       },
       updateId,
     );
@@ -61,36 +59,13 @@ export async function requestTaskBuild(
       case TaskFailure.workspaceRunning:
         throw conflict('Task workspace is already running.', 'Workspace status is "running".');
       case TaskFailure.taskDeleted:
-        if (operation === 'delete') return { build: null, alreadyDeleted: true };
+        if (req.operation === 'delete') return { build: null, alreadyDeleted: true };
         throw notFound();
       default:
         throw new ApiError(500, 'Internal error creating workspace build.', failure.message);
     }
   }
-  const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, buildId));
+  const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, req.actor, buildId));
   if (!build) throw new ApiError(500, 'Internal error fetching workspace build.', 'The new build was not found.');
   return { build, alreadyDeleted: false };
-}
-
-/**
- * Soft-deletes the task and drops its snapshot in one statement. "Already deleted" is success: the
- * workflow also deletes the task once the delete build finishes, and may get there first.
- */
-export async function softDeleteTask(em: EntityManager, taskId: string): Promise<void> {
-  await orInternal('Failed to delete task', () =>
-    queryOne(
-      em,
-      `with deleted as (
-         update tasks set deleted_at = now() where id = ? and deleted_at is null returning id
-       )
-       delete from task_snapshots where task_id = ?`,
-      [taskId, taskId],
-    ),
-  );
-}
-
-/** Whether the workspace row exists (deleted workspaces included). */
-export async function taskWorkspaceExists(em: EntityManager, workspaceId: string, message: string): Promise<boolean> {
-  const row = await orInternal(message, () => queryOne(em, 'select 1 from workspaces where id = ?', [workspaceId]));
-  return row !== null;
 }

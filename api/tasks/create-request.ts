@@ -1,10 +1,11 @@
-import type { Context } from 'hono';
-import type { AppEnv } from '../context';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../context';
 import { ApiError, notFound } from '../errors';
-import { orgRoleOf, readableTemplateVersion } from '../../db/authz';
-import { actorOf } from './params';
+import { orgRoleOf } from '../../db/scope';
+import { isMember } from '../../db/organizations';
+import { presetOfVersion, readableTemplateVersion } from '../../db/templates';
 import { orInternal } from './internal';
-import { queryOne } from '../../db/sql';
+import type { Logger } from '../../lib/logger';
 import { NIL_UUID, parseUuid } from '../../domain/ids';
 import { normalizeDisplayName, validateDisplayName, validateTaskName, generateTaskName, type TaskName } from '../../domain/task-name';
 import { generateTaskNameWithLlm, type FetchLike } from '../../domain/task-name-llm';
@@ -30,15 +31,10 @@ export interface TemplateForTask {
 }
 
 /** Step 3-4: a readable template version with an AI task. Unreadable is 400, deliberately. */
-export async function templateVersionForTask(c: Context<AppEnv>, id: string | null): Promise<TemplateForTask> {
+export async function templateVersionForTask(em: EntityManager, actor: Actor, id: string | null): Promise<TemplateForTask> {
   const found = await orInternal('Internal error fetching template version.', async () => {
-    if (!id) return null;
-    const readable = await readableTemplateVersion(c.get('em'), actorOf(c), id);
-    if (!readable) return null;
-    const template = await queryOne<{ id: string; name: string }>(c.get('em'), 'select id, name from templates where id = ?', [
-      readable.version.template,
-    ]);
-    return template ? { version: readable.version, templateId: template.id, templateName: template.name } : null;
+    const readable = id ? await readableTemplateVersion(em, actor, id) : null;
+    return readable ? { version: readable.version, templateId: readable.template.id, templateName: readable.template.name } : null;
   });
   if (!found) throw new ApiError(400, 'Template version not found or you do not have access to this resource');
   if (!found.version.hasAiTask) throw new ApiError(400, 'Template does not have a valid "coder_ai_task" resource.');
@@ -47,7 +43,7 @@ export async function templateVersionForTask(c: Context<AppEnv>, id: string | nu
 
 /** Steps 5-7: the name is validated untrimmed, the display name trimmed; missing ones are generated. */
 export async function taskNames(
-  c: Context<AppEnv>,
+  log: Logger,
   config: Config,
   body: { name: string; display_name: string; input: string },
 ): Promise<TaskName> {
@@ -65,7 +61,7 @@ export async function taskNames(
         model: config.llm.model,
         fetch: globalThis.fetch as FetchLike,
         signal: AbortSignal.timeout(NAMING_TIMEOUT_MS),
-        onError: (err) => c.get('log').warn({ err }, 'task naming model failed; using the prompt'),
+        onError: (err) => log.warn({ err }, 'task naming model failed; using the prompt'),
       })
     : generateTaskName(body.input, Math.random);
   return { name: body.name || generated.name, displayName: displayName || generated.displayName };
@@ -76,14 +72,8 @@ export async function taskNames(
  * organization, and only the owner, an admin of that organization or a site owner may create
  * there on the owner's behalf.
  */
-export async function checkOwner(c: Context<AppEnv>, owner: IUser, organizationId: string): Promise<void> {
-  const em = c.get('em');
-  const membership = await queryOne(em, 'select 1 from organization_members where organization_id = ? and user_id = ?', [
-    organizationId,
-    owner.id,
-  ]);
-  if (!membership) throw notFound();
-  const actor = actorOf(c);
+export async function checkOwner(em: EntityManager, actor: Actor, owner: IUser, organizationId: string): Promise<void> {
+  if (!(await isMember(em, organizationId, owner.id))) throw notFound();
   if (owner.id === actor.userId) return;
   if ((await orgRoleOf(em, actor, organizationId)) !== 'admin') {
     throw new ApiError(403, 'Forbidden.', 'Only the owner, an organization admin or a site owner can create this task.');
@@ -91,13 +81,9 @@ export async function checkOwner(c: Context<AppEnv>, owner: IUser, organizationI
 }
 
 /** A preset of the version, or null; the nil UUID and an absent field both mean "no preset". */
-export async function presetForTask(c: Context<AppEnv>, id: string | null, versionId: string): Promise<string | null> {
+export async function presetForTask(em: EntityManager, id: string | null, versionId: string): Promise<string | null> {
   if (!id) return null;
-  const preset = await queryOne(c.get('em'), 'select 1 from template_version_presets where id = ? and template_version_id = ?', [
-    id,
-    versionId,
-  ]);
-  if (!preset) {
+  if (!(await presetOfVersion(em, id, versionId))) {
     throw new ApiError(400, 'Invalid template version preset.', `Preset "${id}" does not belong to template version "${versionId}".`, [
       { field: 'template_version_preset_id', detail: 'The preset does not exist for this template version.' },
     ]);

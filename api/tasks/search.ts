@@ -1,8 +1,8 @@
-import type { Context } from 'hono';
-import type { AppEnv } from '../context';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../context';
 import { ApiError } from '../errors';
-import { readableOrganization, readableUser } from '../../db/authz';
-import { actorOf } from './params';
+import { readableUser } from '../../db/users';
+import { readableOrganization } from '../../db/organizations';
 import { parseUuid } from '../../domain/ids';
 import {
   parseTaskQuery,
@@ -22,21 +22,21 @@ export interface TaskSearch {
   status?: TaskStatus;
 }
 
-async function resolveOwner(c: Context<AppEnv>, value: string): Promise<string | null> {
-  if (value === 'me') return actorOf(c).userId;
+async function resolveOwner(em: EntityManager, actor: Actor, value: string): Promise<string | null> {
+  if (value === 'me') return actor.userId;
   // A UUID is taken as is, without a lookup: an unknown id simply matches nothing.
   const id = parseUuid(value);
   if (id) return id;
-  return (await readableUser(c.get('em'), actorOf(c), value))?.id ?? null;
+  return (await readableUser(em, actor, value))?.id ?? null;
 }
 
-async function resolveOrganization(c: Context<AppEnv>, value: string): Promise<string | null> {
+async function resolveOrganization(em: EntityManager, actor: Actor, value: string): Promise<string | null> {
   const id = parseUuid(value);
   if (id) return id;
-  return (await readableOrganization(c.get('em'), actorOf(c), value))?.org.id ?? null;
+  return (await readableOrganization(em, actor, value))?.org.id ?? null;
 }
 
-export async function resolveTaskSearch(c: Context<AppEnv>, q: string): Promise<TaskSearch> {
+export async function resolveTaskSearch(em: EntityManager, actor: Actor, q: string): Promise<TaskSearch> {
   const parsed = parseTaskQuery(q);
   const fail = (validations: QueryValidation[]) => new ApiError(400, 'Invalid task search query.', undefined, validations);
   // A malformed query element stops parsing; nothing else is reported with it.
@@ -46,12 +46,12 @@ export async function resolveTaskSearch(c: Context<AppEnv>, q: string): Promise<
   const errors: QueryValidation[] = [];
   const { owner, organization, status } = parsed.filters;
   if (owner !== undefined) {
-    const ownerId = await resolveOwner(c, owner);
+    const ownerId = await resolveOwner(em, actor, owner);
     if (ownerId) search.ownerId = ownerId;
     else errors.push(unknownOwnerError(owner));
   }
   if (organization !== undefined) {
-    const organizationId = await resolveOrganization(c, organization);
+    const organizationId = await resolveOrganization(em, actor, organization);
     if (organizationId) search.organizationId = organizationId;
     else errors.push(unknownOrganizationError(organization));
   }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError } from '../errors';
 import { orInternal } from './internal';
-import { goTime, queryOne, queryRows, rfc3339 } from '../../db/sql';
+import { taskMessages, taskSnapshot } from '../../db/conversation';
+import { goTime } from '../../db/sql';
 import { InvalidMessageRoleError, messagesToLogs, type AgentApiMessage, type TaskLogEntry } from '../../domain/log-snapshot';
 
 // Logs of a task that is not running (spec §3.8): beyond Coder, the whole conversation the agent
@@ -46,27 +47,14 @@ function toLogs(messages: AgentApiMessage[]): TaskLogEntry[] {
 }
 
 async function conversationLogs(em: EntityManager, taskId: string): Promise<StoredLogs | null> {
-  const rows = await orInternal('Internal error fetching task snapshot.', () =>
-    queryRows<{ message_id: number; role: string; content: string; time: string }>(
-      em,
-      `select message_id, role, content, ${rfc3339('time')} as time from task_messages where task_id = ? order by message_id`,
-      [taskId],
-    ),
-  );
-  const last = rows.at(-1);
+  const messages = await orInternal('Internal error fetching task snapshot.', () => taskMessages(em, taskId));
+  const last = messages.at(-1);
   if (!last) return null;
-  const logs = toLogs(rows.map((r) => ({ id: r.message_id, role: r.role, content: r.content, time: goTime(r.time) })));
-  return { logs, snapshot: true, snapshot_at: goTime(last.time) };
+  return { logs: toLogs(messages), snapshot: true, snapshot_at: last.time };
 }
 
 async function snapshotLogs(em: EntityManager, taskId: string): Promise<StoredLogs> {
-  const row = await orInternal('Internal error fetching task snapshot.', () =>
-    queryOne<{ log_snapshot: unknown; created_at: string }>(
-      em,
-      `select log_snapshot, ${rfc3339('log_snapshot_created_at')} as created_at from task_snapshots where task_id = ?`,
-      [taskId],
-    ),
-  );
+  const row = await orInternal('Internal error fetching task snapshot.', () => taskSnapshot(em, taskId));
   if (!row) return { logs: [], snapshot: true };
   const decoded = envelopeSchema.safeParse(row.log_snapshot);
   if (!decoded.success) {

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import {
@@ -9,33 +8,39 @@ import {
   type BuildRef,
   type BuildRequest,
   type CreateTaskResult,
+  type AdoptTaskInput,
   type TaskWorkflowInput,
 } from '../../workflows/contracts';
 import type { Config } from '../../lib/config';
-import { queryOne } from '../../db/sql';
 
 // The API's side of the task workflow: create is update-with-start (the 201 waits until the
 // records are durably written), every later change an Update on the task's workflow. A task whose
-// workflow is gone (ended, or rows inserted without one) gets it back from its stored records.
+// workflow is gone (ended, or rows inserted without one) gets it back, adopting its stored records.
 
 interface WorkflowDeps {
   temporal: Client;
   config: Config;
 }
 
-function startOperation(deps: WorkflowDeps, input: TaskWorkflowInput) {
+function startOperation(deps: WorkflowDeps, input: TaskWorkflowInput | AdoptTaskInput) {
+  const named = 'adopt' in input ? null : input;
   return new WithStartWorkflowOperation(TASK_WORKFLOW_TYPE, {
     workflowId: taskWorkflowId(input.taskId),
     taskQueue: deps.config.temporal.taskQueue,
     args: [input],
     // Racing duplicates (same Idempotency-Key, hence same task id) attach to the one workflow.
     workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `Task ${input.ownerName}/${input.name}`,
+    staticSummary: named ? `Task ${named.ownerName}/${named.name}` : `Task ${input.taskId}`,
+    // an adopted task's run names itself once it has read its records
     typedSearchAttributes: [
       { key: TASK_SEARCH_KEYS.taskId, value: input.taskId },
-      { key: TASK_SEARCH_KEYS.taskStatus, value: 'pending' },
-      { key: TASK_SEARCH_KEYS.ownerName, value: input.ownerName },
-      { key: TASK_SEARCH_KEYS.templateName, value: input.templateName },
+      ...(named
+        ? [
+            { key: TASK_SEARCH_KEYS.taskStatus, value: 'pending' },
+            { key: TASK_SEARCH_KEYS.ownerName, value: named.ownerName },
+            { key: TASK_SEARCH_KEYS.templateName, value: named.templateName },
+          ]
+        : []),
     ],
   });
 }
@@ -61,52 +66,13 @@ export function createTaskViaWorkflow(deps: WorkflowDeps, input: TaskWorkflowInp
   );
 }
 
-/** The start arguments of a task's workflow, rebuilt from what the database holds. */
-export async function storedWorkflowInput(em: EntityManager, taskId: string, initiatorId: string): Promise<TaskWorkflowInput | null> {
-  const row = await queryOne<{
-    id: string; workspace_id: string | null; organization_id: string; owner_id: string; username: string;
-    template_id: string | null; template_name: string | null; template_version_id: string; preset_id: string | null;
-    name: string; display_name: string; prompt: string; idempotency_key: string | null;
-  }>(
-    em,
-    `select t.id, t.workspace_id, t.organization_id, t.owner_id, u.username, w.template_id, tpl.name as template_name,
-       t.template_version_id, first_build.template_version_preset_id as preset_id, t.name, t.display_name, t.prompt,
-       t.idempotency_key
-     from tasks t
-     join users u on u.id = t.owner_id
-     left join workspaces w on w.id = t.workspace_id
-     left join templates tpl on tpl.id = w.template_id
-     left join workspace_builds first_build on first_build.workspace_id = t.workspace_id and first_build.build_number = 1
-     where t.id = ?`,
-    [taskId],
-  );
-  if (!row || !row.workspace_id || !row.template_id) return null;
-  return {
-    taskId: row.id,
-    workspaceId: row.workspace_id,
-    organizationId: row.organization_id,
-    ownerId: row.owner_id,
-    ownerName: row.username,
-    templateId: row.template_id,
-    templateName: row.template_name ?? '',
-    templateVersionId: row.template_version_id,
-    presetId: row.preset_id,
-    name: row.name,
-    displayName: row.display_name,
-    prompt: row.prompt,
-    initiatorId,
-    idempotencyKey: row.idempotency_key,
-  };
-}
-
 /**
  * Sends a build update (pause / resume / delete) to the task's workflow. When the workflow no
- * longer runs, it is started again from the stored records with the update attached, so the
- * update's validator still decides.
+ * longer runs, it is started again with the update attached — given only the task id, it reads
+ * the rest from the task's records — so the update's validator still decides.
  */
 export async function buildViaWorkflow(
   deps: WorkflowDeps,
-  em: EntityManager,
   taskId: string,
   update: UpdateDefinition<BuildRef, [BuildRequest]>,
   request: BuildRequest,
@@ -120,13 +86,11 @@ export async function buildViaWorkflow(
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  const input = await storedWorkflowInput(em, taskId, request.initiatorId);
-  if (!input) throw new WorkflowNotFoundError('task has no workspace to build', taskWorkflowId(taskId), undefined);
   return withinDeadline(deps, () =>
     deps.temporal.workflow.executeUpdateWithStart(update, {
       args: [request],
       updateId,
-      startWorkflowOperation: startOperation(deps, input),
+      startWorkflowOperation: startOperation(deps, { taskId, adopt: true }),
     }),
   );
 }

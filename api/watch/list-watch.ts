@@ -1,12 +1,11 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { visibleTaskScope, type TaskScope } from '../../db/authz';
+import { listScope, type ListScope } from '../../db/scope';
 import { taskJson } from '../dto/task';
-import { actorOf } from '../tasks/params';
 import { orInternal } from '../tasks/internal';
 import type { TaskSearch } from '../tasks/search';
-import { readTaskList, type Page } from '../routes/tasks/list';
+import { readTaskList, type Page } from '../tasks/task-list';
 import type { TaskChange, TaskEvents, TaskInterest } from './task-events';
 import { streamWatch } from './sse-session';
 
@@ -19,9 +18,9 @@ import { streamWatch } from './sse-session';
 // cannot narrow it, since a change of status is exactly what moves a task in or out of the list.
 // Conversation-only changes never alter a Task object, so they do not trigger a re-read.
 
-function interestFor(scope: TaskScope, search: TaskSearch): TaskInterest {
+function interestFor(scope: ListScope, search: TaskSearch): TaskInterest {
   if (search.ownerId !== undefined) return { ownerIds: [search.ownerId], organizationIds: [] };
-  if (scope.all) return search.organizationId ? { ownerIds: [], organizationIds: [search.organizationId] } : { all: true };
+  if (scope.isSiteOwner) return search.organizationId ? { ownerIds: [], organizationIds: [search.organizationId] } : { all: true };
   return { ownerIds: [scope.userId], organizationIds: scope.adminOrgIds };
 }
 
@@ -39,7 +38,7 @@ export async function watchTaskList(
   search: TaskSearch,
   page: Page | null = null,
 ): Promise<Response> {
-  const scope = await visibleTaskScope(c.get('em'), actorOf(c));
+  const scope = await listScope(c.get('em'), c.get('actor'));
   let lastJson = '';
   return streamWatch(c, deps, events, {
     interest: interestFor(scope, search),
@@ -47,7 +46,7 @@ export async function watchTaskList(
     async refresh(session) {
       const em = c.get('em');
       // re-derived each time: a revoked admin role stops showing that organization's tasks
-      const current = await visibleTaskScope(em, actorOf(c));
+      const current = await listScope(em, c.get('actor'));
       const filters = { scope: current, ...search };
       const { records, total } = await orInternal('Internal error fetching tasks.', () => readTaskList(em, filters, page));
       // as GET /tasks: a task without a workspace fails the whole list (spec §3.2)

@@ -1,9 +1,7 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
-import { canReadOwnerResources } from '../../db/authz';
 import { taskJson } from '../dto/task';
-import { actorOf } from '../tasks/params';
 import { taskAppClient } from '../tasks/app-gate';
 import { storedTaskLogs } from '../tasks/stored-logs';
 import { getTaskById, type TaskRecord } from '../../db/tasks';
@@ -63,16 +61,13 @@ class TaskWatch {
 
   /** The task as the read model shows it now, or null once deleted or no longer visible to the caller. */
   private async reread(): Promise<TaskRecord | null> {
-    const em = this.c.get('em');
-    const task = await getTaskById(em, this.record.id);
-    if (!task) return null;
-    return (await canReadOwnerResources(em, actorOf(this.c), task.ownerId, task.organizationId)) ? task : null;
+    return getTaskById(this.c.get('em'), this.c.get('actor'), this.record.id);
   }
 
   private async conversation(): Promise<{ logs: TaskLogEntry[]; snapshot: boolean } | null> {
     if (this.record.status === 'active') {
       try {
-        const client = await taskAppClient(this.c, this.record);
+        const client = await taskAppClient(this.c.get('em'), this.c.get('actor'), this.record);
         return { logs: messagesToLogs(await client.getMessages()), snapshot: false };
       } catch (err) {
         this.c.get('log').debug({ err: (err as Error).message }, 'live conversation unavailable; using the stored one');

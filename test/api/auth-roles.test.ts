@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { aiWorkspaceDefinition, createAiTemplate, createUserWithToken, setupOwner } from '../helpers/fixtures';
-import { taskScopeSql, visibleTaskScope } from '../../db/authz';
+import { listScope, ownerScopeSql } from '../../db/scope';
 
 type Caller = { token: string; user: { id: string; username: string } };
 
@@ -183,20 +183,25 @@ describe('templates', () => {
 });
 
 describe('task visibility scope (data-access layer)', () => {
-  const actorOf = (c: Caller, isSiteOwner = false) => ({ userId: c.user.id, username: c.user.username, isSiteOwner, apiKeyId: 'x' });
+  const callerOf = (c: Caller, isSiteOwner = false) => ({ userId: c.user.id, isSiteOwner });
+  const columns = { owner: 'owner_id', organization: 'organization_id' };
 
   test('site owner: everything; org admin: own + administered orgs; member: own only', async () => {
     const em = stack.orm.em.fork();
-    assert.deepEqual(await visibleTaskScope(em, actorOf(owner, true)), { all: true });
-    assert.deepEqual(await visibleTaskScope(em, actorOf(admin)), { all: false, userId: admin.user.id, adminOrgIds: [owner.org.id] });
-    assert.deepEqual(await visibleTaskScope(em, actorOf(alice)), { all: false, userId: alice.user.id, adminOrgIds: [] });
+    assert.deepEqual(await listScope(em, callerOf(owner, true)), { userId: owner.user.id, isSiteOwner: true, adminOrgIds: [] });
+    assert.deepEqual(await listScope(em, callerOf(admin)), { userId: admin.user.id, isSiteOwner: false, adminOrgIds: [owner.org.id] });
+    assert.deepEqual(await listScope(em, callerOf(alice)), { userId: alice.user.id, isSiteOwner: false, adminOrgIds: [] });
   });
 
-  test('the scope compiles to SQL that PostgreSQL accepts', async () => {
+  test('both forms of the scope compile to SQL that PostgreSQL accepts and agree row by row', async () => {
     const em = stack.orm.em.fork();
-    for (const who of [actorOf(owner, true), actorOf(admin), actorOf(alice)]) {
-      const scope = taskScopeSql(await visibleTaskScope(em, who));
-      const rows = await em.getConnection().execute(`select count(*)::int as n from tasks where ${scope.sql}`, scope.params);
+    for (const who of [callerOf(owner, true), callerOf(admin), callerOf(alice)]) {
+      const listed = ownerScopeSql(await listScope(em, who), columns);
+      const single = ownerScopeSql(who, columns);
+      const rows = await em.getConnection().execute(
+        `select count(*)::int as n from tasks where (${listed.sql}) is distinct from (${single.sql})`,
+        [...listed.params, ...single.params],
+      );
       assert.equal(rows[0].n, 0);
     }
   });

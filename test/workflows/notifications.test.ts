@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { NOTIFICATION_TEMPLATES } from '../../domain/app-status';
-import { enqueueNotification } from '../../activities/notify';
+import { enqueueNotification } from '../../db/notifications';
 import { deliverNextNotification } from '../../worker/notification-delivery';
 import { pauseTaskUpdate, resumeTaskUpdate } from '../../workflows/contracts';
 import { createTask, em, notificationsOf, operate, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import type { BuildSnapshot, TaskRecordsState } from '../../activities/types';
+import type { BuildSnapshot, TaskRecordsState } from '../../workflows/contracts';
 import { retryDelayMs, signBody, DEFAULT_DELIVERY_POLICY } from '../../worker/notification-delivery';
 import { TaskFailure } from '../../workflows/contracts';
 import {

@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { ApiApp } from '../../app';
-import type { AppDeps, AppEnv } from '../../context';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor, AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { recordAudit } from '../../audit';
-import { canReadOwnerResources } from '../../../db/authz';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../../dto/common';
 import { taskJson, taskSchema } from '../../dto/task';
-import { actorOf, resolveUserParam } from '../../tasks/params';
+import { resolveUserParam } from '../../tasks/params';
+import { IDEMPOTENCY_HEADER, idempotencyKey } from '../../idempotency';
 import { orInternal } from '../../tasks/internal';
 import { createTaskRequest, userParams } from '../../tasks/schemas';
 import { checkOwner, presetForTask, taskNames, templateVersionForTask, uuidField } from '../../tasks/create-request';
 import { createTaskViaWorkflow, updateFailure } from '../../tasks/workflows';
 import { auditDiff } from '../../tasks/audit-diff';
-import { getTaskById } from '../../../db/tasks';
-import { queryOne } from '../../../db/sql';
+import { getTaskById, taskByIdempotencyKey } from '../../../db/tasks';
 import { stableUuid } from '../../../lib/named-uuid';
 import { TaskFailure, type TaskWorkflowInput } from '../../../workflows/contracts';
 import type { IUser } from '../../../db/entities';
@@ -26,34 +25,14 @@ import type { IUser } from '../../../db/entities';
 // Idempotency-Key header makes the request safe to retry — the task id is derived from (owner, key),
 // so duplicates, even racing ones, address the same workflow and get the same task back.
 
-const IDEMPOTENCY_HEADER = 'Idempotency-Key';
-const MAX_IDEMPOTENCY_KEY = 255;
-
-export function idempotencyKey(c: Context<AppEnv>): string | null {
-  const raw = c.req.header(IDEMPOTENCY_HEADER);
-  if (raw === undefined) return null;
-  const key = raw.trim();
-  if (key === '' || key.length > MAX_IDEMPOTENCY_KEY) {
-    throw new ApiError(400, `Invalid ${IDEMPOTENCY_HEADER} header.`, `It must be 1 to ${MAX_IDEMPOTENCY_KEY} characters.`);
-  }
-  return key;
-}
-
 /** The task an earlier request with the same key created, if any (a replay answers with it). */
-async function replayedTask(c: Context<AppEnv>, owner: IUser, key: string) {
-  const em = c.get('em');
-  const row = await queryOne<{ id: string; deleted: boolean }>(
-    em,
-    'select id, deleted_at is not null as deleted from tasks where owner_id = ? and idempotency_key = ?',
-    [owner.id, key],
-  );
+async function replayedTask(em: EntityManager, actor: Actor, owner: IUser, key: string) {
+  const row = await taskByIdempotencyKey(em, owner.id, key);
   if (!row) return null;
   if (row.deleted) {
     throw conflict(`${IDEMPOTENCY_HEADER} was already used.`, 'The task created with this key has been deleted since.');
   }
-  const task = await getTaskById(em, row.id);
-  if (!task || !(await canReadOwnerResources(em, actorOf(c), task.ownerId, task.organizationId))) return null;
-  return task;
+  return getTaskById(em, actor, row.id);
 }
 
 async function runCreate(deps: AppDeps, input: TaskWorkflowInput) {
@@ -85,7 +64,9 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
       responses: { 201: jsonContent(taskSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const owner = await resolveUserParam(c, c.req.valid('param').user);
+      const em = c.get('em');
+      const actor = c.get('actor');
+      const owner = await resolveUserParam(em, actor, c.req.valid('param').user);
       const body = c.req.valid('json');
       let status = 500;
       let replayed = false;
@@ -94,16 +75,16 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
         const versionId = uuidField('template_version_id', body.template_version_id);
         const presetRef = uuidField('template_version_preset_id', body.template_version_preset_id);
         const key = idempotencyKey(c);
-        const replay = key ? await replayedTask(c, owner, key) : null;
+        const replay = key ? await replayedTask(em, actor, owner, key) : null;
         if (replay) {
           replayed = true;
           return c.json(taskJson(replay), 201);
         }
-        const template = await templateVersionForTask(c, versionId);
-        const names = await taskNames(c, deps.config, body);
+        const template = await templateVersionForTask(em, actor, versionId);
+        const names = await taskNames(c.get('log'), deps.config, body);
         const organizationId = template.version.organization;
-        await checkOwner(c, owner, organizationId);
-        const presetId = await presetForTask(c, presetRef, template.version.id);
+        await checkOwner(em, actor, owner, organizationId);
+        const presetId = await presetForTask(em, presetRef, template.version.id);
         const taskId = key ? stableUuid('task', owner.id, key) : randomUUID();
         const workspaceId = key ? stableUuid('workspace', taskId) : randomUUID();
         created = { taskId, workspaceId, name: names.name, organizationId };
@@ -120,10 +101,10 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
           name: names.name,
           displayName: names.displayName,
           prompt: body.input,
-          initiatorId: actorOf(c).userId,
+          initiatorId: actor.userId,
           idempotencyKey: key,
         });
-        const task = await orInternal('Internal error fetching task.', () => getTaskById(c.get('em'), taskId));
+        const task = await orInternal('Internal error fetching task.', () => getTaskById(em, actor, taskId));
         if (!task) throw new ApiError(500, 'Internal error fetching task.', 'The task was not found after it was created.');
         status = 201;
         return c.json(taskJson(task), 201);

@@ -11,15 +11,15 @@ import { registerSendRoute } from './send';
 import { registerLogsRoute } from './logs';
 import { registerLifecycleRoutes } from './lifecycle';
 
-// The Tasks API (spec §3); the handlers live in api/tasks/.
+// The Tasks API (spec §3), one file per group of endpoints; what they share lives in api/tasks/.
 
 export function registerTaskRoutes(api: ApiApp, deps: AppDeps): void {
-  registerListTasksRoute(api);
+  registerListTasksRoute(api, deps);
   registerCreateTaskRoute(api, deps);
   registerReadDeleteRoutes(api, deps);
-  registerInputRoute(api);
-  registerSendRoute(api);
-  registerLogsRoute(api);
+  registerInputRoute(api, deps);
+  registerSendRoute(api, deps);
+  registerLogsRoute(api, deps);
   registerLifecycleRoutes(api, deps);
 
   // An empty {task} segment ("/tasks/me/", "/tasks/me//logs") matches none of the routes above;
@@ -30,7 +30,7 @@ export function registerTaskRoutes(api: ApiApp, deps: AppDeps): void {
     ['/tasks/:user/', '/tasks/:user//:action'],
     requireUser,
     async (c) => {
-      await resolveUserParam(c, c.req.param('user') ?? '');
+      await resolveUserParam(c.get('em'), c.get('actor'), c.req.param('user') ?? '');
       throw new ApiError(400, '"task" must be provided.');
     },
   );

@@ -9,7 +9,8 @@ import { resolveTaskPath } from '../../tasks/params';
 import { orInternal } from '../../tasks/internal';
 import { auditDiff } from '../../tasks/audit-diff';
 import { taskInputRequest, taskParams } from '../../tasks/schemas';
-import { queryOne } from '../../../db/sql';
+import { lockTaskPrompt, setTaskPrompt } from '../../../db/tasks';
+import type { AppDeps } from '../../context';
 import { trimSpace } from '../../../domain/go-text';
 
 // PATCH /tasks/{user}/{task}/input (spec §3.6): the prompt may change only while the task is
@@ -17,28 +18,16 @@ import { trimSpace } from '../../../domain/go-text';
 // stored prompt is the input as sent (only the emptiness check trims).
 
 async function updatePrompt(tx: EntityManager, taskId: string, input: string): Promise<string> {
-  const locked = await orInternal('Failed to fetch task.', async () => {
-    const row = await queryOne<{ prompt: string }>(
-      tx,
-      'select prompt from tasks where id = ? and deleted_at is null for update',
-      [taskId],
-    );
-    if (!row) return null;
-    // status comes from the view, read after the lock so it reflects committed builds
-    const view = await queryOne<{ status: string }>(tx, 'select status from tasks_with_status where id = ?', [taskId]);
-    return { prompt: row.prompt, status: view?.status ?? 'unknown' };
-  });
+  const locked = await orInternal('Failed to fetch task.', () => lockTaskPrompt(tx, taskId));
   if (!locked) throw notFound();
   if (locked.status !== 'paused') {
     throw conflict('Unable to update task input, task must be paused.', "Please stop the task's workspace before updating the input.");
   }
-  await orInternal('Failed to update task input.', () =>
-    queryOne(tx, 'update tasks set prompt = ? where id = ? and deleted_at is null', [input, taskId]),
-  );
+  await orInternal('Failed to update task input.', () => setTaskPrompt(tx, taskId, input));
   return locked.prompt;
 }
 
-export function registerInputRoute(api: ApiApp): void {
+export function registerInputRoute(api: ApiApp, _deps: AppDeps): void {
   api.openapi(
     createRoute({
       method: 'patch',
@@ -51,7 +40,7 @@ export function registerInputRoute(api: ApiApp): void {
       responses: { 204: { description: 'Updated' }, ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       const { input } = c.req.valid('json');
       let status = 500;
       let previous: string | null = null;

@@ -6,7 +6,10 @@ import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
 import { workspaceBuildJson } from '../../dto/workspace-build';
 import { resolveTaskPath } from '../../tasks/params';
-import { requestTaskBuild, taskWorkspaceExists } from '../../tasks/builds';
+import { requestTaskBuild } from '../../tasks/builds';
+import { orInternal } from '../../tasks/internal';
+import { idempotencyKey } from '../../idempotency';
+import { workspaceExists } from '../../../db/workspaces';
 import { buildResponse, taskParams } from '../../tasks/schemas';
 import { workspaceStatus } from '../../../domain/task-status';
 
@@ -28,16 +31,22 @@ export function registerLifecycleRoutes(api: ApiApp, deps: AppDeps): void {
         responses: { 202: jsonContent(buildResponse, 'The new build'), ...errorResponses(401, 404, 409) },
       }),
       async (c) => {
-        const { task } = await resolveTaskPath(c, c.req.valid('param'));
-        if (!task.workspaceId) throw new ApiError(500, 'Task does not have a workspace.');
-        if (!(await taskWorkspaceExists(c.get('em'), task.workspaceId, 'Internal error fetching task workspace.'))) {
-          throw notFound();
-        }
+        const em = c.get('em');
+        const task = await resolveTaskPath(em, c.get('actor'), c.req.valid('param'));
+        const workspaceId = task.workspaceId;
+        if (!workspaceId) throw new ApiError(500, 'Task does not have a workspace.');
+        if (!(await orInternal('Internal error fetching task workspace.', () => workspaceExists(em, workspaceId)))) throw notFound();
         if (operation === 'resume' && task.latestBuild) {
           const status = workspaceStatus(task.latestBuild.transition, task.latestBuild.jobStatus);
           if (status === 'running') throw conflict('Task workspace is already running.', `Workspace status is "${status}".`);
         }
-        const { build } = await requestTaskBuild(c, deps, task.id, operation);
+        const { build } = await requestTaskBuild(deps, em, {
+          taskId: task.id,
+          operation,
+          actor: c.get('actor'),
+          requestId: c.get('requestId'),
+          idempotencyKey: idempotencyKey(c),
+        });
         if (!build) throw notFound();
         return c.json({ workspace_build: workspaceBuildJson(build) }, 202);
       },

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp } from '../../app';
+import type { AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
@@ -13,7 +14,7 @@ import { InvalidMessageRoleError, messagesToLogs } from '../../../domain/log-sna
 // GET /tasks/{user}/{task}/logs (spec §3.8): live from the task app while the task is active,
 // from what was stored while it is paused or starting, and refused in error/unknown states.
 
-export function registerLogsRoute(api: ApiApp): void {
+export function registerLogsRoute(api: ApiApp, _deps: AppDeps): void {
   api.openapi(
     createRoute({
       method: 'get',
@@ -26,10 +27,10 @@ export function registerLogsRoute(api: ApiApp): void {
       responses: { 200: jsonContent(taskLogsResponse, 'Log entries'), ...errorResponses(400, 401, 404, 409, 502) },
     }),
     async (c) => {
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       switch (task.status) {
         case 'active': {
-          const client = await taskAppClient(c, task);
+          const client = await taskAppClient(c.get('em'), c.get('actor'), task);
           try {
             return c.json({ logs: messagesToLogs(await client.getMessages()) }, 200);
           } catch (err) {

@@ -6,7 +6,11 @@ import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
 import { taskJson, taskSchema } from '../../dto/task';
 import { resolveTaskPath } from '../../tasks/params';
-import { requestTaskBuild, softDeleteTask, taskWorkspaceExists } from '../../tasks/builds';
+import { requestTaskBuild } from '../../tasks/builds';
+import { orInternal } from '../../tasks/internal';
+import { idempotencyKey } from '../../idempotency';
+import { workspaceExists } from '../../../db/workspaces';
+import { softDeleteTask } from '../../../db/task-records';
 import { taskParams } from '../../tasks/schemas';
 
 // GET and DELETE /tasks/{user}/{task} (spec §3.4, §3.5).
@@ -24,7 +28,7 @@ export function registerReadDeleteRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       if (!task.workspaceId) throw new ApiError(500, 'Internal error fetching task.', 'Task workspace ID is invalid.');
       // A deleted workspace still answers; a workspace without a build or template does not.
       if (!task.workspace || !task.latestBuild) throw notFound();
@@ -44,15 +48,24 @@ export function registerReadDeleteRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 202: { description: 'Accepted' }, ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
       const em = c.get('em');
-      if (task.workspaceId) {
-        if (!(await taskWorkspaceExists(em, task.workspaceId, 'Internal error fetching task workspace before deleting task.'))) {
-          throw notFound();
-        }
-        await requestTaskBuild(c, deps, task.id, 'delete');
+      const task = await resolveTaskPath(em, c.get('actor'), c.req.valid('param'));
+      const workspaceId = task.workspaceId;
+      if (!workspaceId) {
+        // a broken record no workflow can run for (its workspace is missing): nothing but the row to remove
+        await orInternal('Failed to delete task', () => softDeleteTask(em, task.id));
+        return c.body(null, 202);
       }
-      await softDeleteTask(em, task.id);
+      const exists = await orInternal('Internal error fetching task workspace before deleting task.', () => workspaceExists(em, workspaceId));
+      if (!exists) throw notFound();
+      // the workflow soft-deletes the task in the transaction that writes the delete build
+      await requestTaskBuild(deps, em, {
+        taskId: task.id,
+        operation: 'delete',
+        actor: c.get('actor'),
+        requestId: c.get('requestId'),
+        idempotencyKey: idempotencyKey(c),
+      });
       return c.body(null, 202);
     },
   );

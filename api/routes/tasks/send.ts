@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp } from '../../app';
+import type { AppDeps } from '../../context';
 import { ApiError } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
@@ -11,7 +12,7 @@ import { taskInputRequest, taskParams } from '../../tasks/schemas';
 // which must be idle ("stable") to take it. Unlike PATCH input, only the exact empty string is
 // refused here — Coder does not trim.
 
-export function registerSendRoute(api: ApiApp): void {
+export function registerSendRoute(api: ApiApp, _deps: AppDeps): void {
   api.openapi(
     createRoute({
       method: 'post',
@@ -24,10 +25,10 @@ export function registerSendRoute(api: ApiApp): void {
       responses: { 204: { description: 'Delivered' }, ...errorResponses(400, 401, 404, 409, 502) },
     }),
     async (c) => {
-      const { task } = await resolveTaskPath(c, c.req.valid('param'));
+      const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       const { input } = c.req.valid('json');
       if (input === '') throw new ApiError(400, 'Task input is required.');
-      const client = await taskAppClient(c, task);
+      const client = await taskAppClient(c.get('em'), c.get('actor'), task);
       let status: string;
       try {
         status = (await client.getStatus()).status;
