@@ -10,7 +10,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { createActivities } from '../../activities';
 import { createProvisioners } from '../../provisioner';
-import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { installTemporalRuntime } from '../../worker/temporal-runtime';
 import { deleteTaskUpdate } from '../../workflows/contracts';
 import { buildsOf, createTask, handleOf, operate, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
