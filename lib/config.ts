@@ -41,6 +41,8 @@ const envSchema = z.object({
   WORKER_HEALTH_PORT: port.optional(),
   /** how long an API process may reuse a verified session token's row (0: read it on every request) */
   TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /** how often a watch stream sends a keepalive and re-checks its session */
+  TASKD_WATCH_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       port: e.PORT,
       maxBodyBytes: e.MAX_BODY_BYTES,
       authCacheMs: e.TASKD_AUTH_CACHE_MS,
+      watchHeartbeatMs: e.TASKD_WATCH_HEARTBEAT_MS,
       accessUrl: e.TASKD_ACCESS_URL ?? `http://${e.HOST}:${e.PORT}`,
     },
     dataDir,

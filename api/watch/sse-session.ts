@@ -9,15 +9,13 @@ import type { TaskChange, TaskEventListener, TaskEvents, TaskInterest } from './
 // The plumbing every watch stream shares: subscribe before the first read (so nothing between the
 // read and the subscription is lost), run refreshes one at a time with the changes that arrived
 // meanwhile merged into the next one, keep the connection alive through proxies with a comment
-// every 15 s, and drop the subscription the moment the client goes away or the process stops.
+// every heartbeat (15 s unless configured), and drop the subscription the moment the client goes away or the process stops.
 //
 // A stream outlives the request that opened it, so before every refresh after the first it takes a
 // fresh EntityManager (no stale identity map across minutes) and re-checks the session token. The
 // token is also re-checked the moment the session cache hears that the key or its user changed
 // (logout elsewhere, a deleted key, a suspended user), and at every heartbeat: a revoked session's
 // stream ends within seconds even when nothing it watches changes.
-
-export const HEARTBEAT_MS = 15_000;
 
 export interface RefreshWork {
   initial: boolean;
@@ -128,7 +126,7 @@ export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvent
     const heartbeat = setInterval(() => {
       void stream.write(': keepalive\n\n');
       recheck();
-    }, HEARTBEAT_MS);
+    }, deps.config.http.watchHeartbeatMs);
     stream.onAbort(() => session.end());
     try {
       await pump();

@@ -62,13 +62,11 @@ test('transport errors: refused connection and timeout', async (t) => {
   await assert.rejects(new AgentApiClient(url).getStatus(), isApiError('transport'));
 
   const silent = await fakeServer(t, () => undefined);
-  const started = Date.now();
   await assert.rejects(new AgentApiClient(silent, { timeoutMs: 100 }).getMessages(), isApiError('transport'));
   await assert.rejects(
     new AgentApiClient(silent, { timeoutMs: 100 }).subscribeEvents(() => undefined, new AbortController().signal),
     (err: unknown) => isApiError('transport')(err) && /no response within 100 ms/.test((err as Error).message),
   );
-  assert.ok(Date.now() - started < 4_000);
 });
 
 test('answers that break the schema are protocol errors, plain-text errors keep their body', async (t) => {

@@ -14,7 +14,8 @@ let stack: TestStack;
 let owner: Awaited<ReturnType<typeof setupOwner>>;
 
 before(async () => {
-  stack = await startTestStack({ worker: false });
+  // cached rows outlive every wait below: only a notification can make the cache let go of one
+  stack = await startTestStack({ worker: false, env: { TASKD_AUTH_CACHE_MS: '600000' } });
   owner = await setupOwner(stack);
 });
 after(async () => {
@@ -57,7 +58,7 @@ describe('session cache', () => {
   test('a key deleted by another process stops working once its notification arrives', async () => {
     const { token } = await freshUser('revoked-elsewhere');
     await sql(stack, 'delete from api_keys where id = ?', [keyId(token)]);
-    await waitFor(async () => (await me(token)).status === 401, { timeoutMs: 5_000, what: 'the deleted key to be refused' });
+    await waitFor(async () => (await me(token)).status === 401, { timeoutMs: 60_000, what: 'the deleted key to be refused' });
   });
 
   test('a user suspended by another process is refused once the notification arrives', async () => {
@@ -66,7 +67,7 @@ describe('session cache', () => {
     const refused = await waitFor(async () => {
       const res = await me(token);
       return res.status === 401 ? res : null;
-    }, { timeoutMs: 5_000, what: 'the suspended user to be refused' });
+    }, { timeoutMs: 60_000, what: 'the suspended user to be refused' });
     assert.match(refused.body.detail, /suspended/);
   });
 
@@ -75,12 +76,12 @@ describe('session cache', () => {
     await sql(stack, 'select pg_terminate_backend(pid) from pg_stat_activity where application_name = ? and datname = current_database()', [
       TASK_EVENTS_APPLICATION_NAME,
     ]);
-    await waitFor(() => !stack.sessions.serving, { timeoutMs: 5_000, what: 'the cache to stop serving' });
+    await waitFor(() => !stack.sessions.serving, { timeoutMs: 60_000, what: 'the cache to stop serving' });
     await withoutKeyNotifications(async () => {
       await sql(stack, 'delete from api_keys where id = ?', [keyId(token)]);
       assert.equal((await me(token)).status, 401, 'no cached row was used');
     });
-    await waitFor(() => stack.sessions.serving, { timeoutMs: 10_000, what: 'the feed to reconnect' });
+    await waitFor(() => stack.sessions.serving, { timeoutMs: 60_000, what: 'the feed to reconnect' });
     const other = await freshUser('feed-back');
     assert.ok(stack.sessions.size > 0, 'serving again after the reconnect');
     assert.equal((await me(other.token)).status, 200);

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '../helpers/wait';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { freePort } from '../../devstack/free-port';
 import { cliEnv, cliOk, loginFirstUser, runCli, startCli, storedToken, type RunningCli } from './cli-helpers';
@@ -50,13 +51,13 @@ test('taskd agent runs the workspace of an external task; status --watch, logs a
 
   // the build succeeds but nobody runs the agent yet
   const token = storedToken(env);
-  const task = await (async () => {
-    for (;;) {
+  const task = await waitFor(
+    async () => {
       const t = (await stack.api('GET', '/api/v2/tasks/me/remote-task', { token })).body;
-      if (t.workspace_agent_id) return t;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+      return t.workspace_agent_id ? t : null;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: 'the external workspace built (its agent recorded)' },
+  );
   const waiting = await cliOk(['task', 'status', 'remote-task', '-c', 'status,message'], env);
   assert.match(waiting.stdout, /initializing\s+Agent is connecting/);
 

@@ -146,9 +146,13 @@ describe('a task through its life, by the CLI', () => {
       { id: 1, role: 'user', content: 'Explain the retry policy', time: '2026-11-25T10:00:01Z' },
       { id: 2, role: 'agent', content: 'Retries back off expo', time: '2026-11-25T10:00:02Z' },
     ];
+    let reads = 0;
     const app = http.createServer((req, res) => {
       res.setHeader('Content-Type', 'application/json');
-      if (req.url === '/messages') res.end(JSON.stringify({ messages }));
+      if (req.url === '/messages') {
+        reads += 1;
+        res.end(JSON.stringify({ messages }));
+      }
       else res.end(JSON.stringify({ status: 'running', agent_type: 'custom' }));
     });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
@@ -162,7 +166,8 @@ describe('a task through its life, by the CLI', () => {
 
       const follow = startCli(['task', 'logs', 'writing', '--follow', '--follow-interval', '100ms'], env);
       await follow.waitForStdout(/^input\s+Explain the retry policy$/m);
-      await new Promise((r) => setTimeout(r, 600)); // several polls while the reply is half written
+      const readsBefore = reads;
+      await waitFor(() => reads >= readsBefore + 3, { timeoutMs: 60_000, what: 'several reads of the half-written reply' });
       assert.doesNotMatch(follow.output().stdout, /expo/, 'nothing of the unfinished reply');
 
       messages = [...messages.slice(0, 2), { ...messages[2]!, content: 'Retries back off exponentially, up to a minute.' }];

@@ -24,9 +24,7 @@ test('waitForPort resolves once something listens, even if it starts late', asyn
 
 test('waitForPort rejects after its timeout, and early when aborted', async () => {
   const port = await freePort();
-  const started = Date.now();
   await assert.rejects(waitForPort('127.0.0.1', port, 300), /Timed out after 300 ms/);
-  assert.ok(Date.now() - started < 2_000);
 
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('server died')), 100);

@@ -31,12 +31,9 @@ async function sql(url: string, query: string): Promise<string> {
 }
 
 test('a fresh cluster serves the taskd database over password-protected TCP', async () => {
-  const started = Date.now();
   const pg = await startPostgres({ dataDir, port: 0, fsync: false, logFile: path.join(scratch, 'pg.log'), log: quiet });
-  const readyMs = Date.now() - started;
   try {
     assert.match(pg.url, new RegExp(`^postgres://taskd:[0-9a-f]{48}@127\\.0\\.0\\.1:${pg.port}/taskd$`));
-    assert.ok(readyMs < 20_000, `cluster ready in ${readyMs} ms`);
     assert.equal(await sql(pg.url, 'SELECT current_database() || current_setting(\'fsync\')'), 'taskdoff');
     await sql(pg.url, 'CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept VALUES (1, \'still here\')');
     const wrongPassword = pg.url.replace(/:[0-9a-f]{48}@/, ':wrong@');

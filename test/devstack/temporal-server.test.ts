@@ -30,7 +30,6 @@ async function customAttributes(address: string, namespace: string): Promise<Rec
 }
 
 test('in-memory dev server: search attributes, UI, clean stop of the whole group', async () => {
-  const started = Date.now();
   const server = await startTemporalDevServer({
     cliPath,
     port: 0,
@@ -39,10 +38,8 @@ test('in-memory dev server: search attributes, UI, clean stop of the whole group
     logFile: path.join(scratch, 'in-memory.log'),
     log: quiet,
   });
-  const readyMs = Date.now() - started;
   try {
     assert.match(server.address, /^127\.0\.0\.1:\d+$/);
-    assert.ok(readyMs < 60_000);
     const attrs = await customAttributes(server.address, 'taskd-test');
     assert.equal(attrs.TaskdTestState, 2, 'Keyword');
     assert.equal(attrs.TaskdTestOwner, 1, 'Text');
@@ -96,11 +93,10 @@ test('a fixed port that is taken is refused before spawning', async () => {
 });
 
 test('a server that dies during startup fails fast with its output', async () => {
-  const started = Date.now();
   await assert.rejects(
-    // A folder where the SQLite file should be: start-dev exits at once.
-    startTemporalDevServer({ cliPath, dbFile: scratch, uiPort: null, log: quiet }),
+    // A folder where the SQLite file should be: start-dev exits at once. Waiting out readyTimeoutMs
+    // instead would end in "did not become usable in time", after ten minutes.
+    startTemporalDevServer({ cliPath, dbFile: scratch, uiPort: null, readyTimeoutMs: 600_000, log: quiet }),
     /Temporal dev server exited during startup \(exit code \d+\)\. Last output:\n.+/,
   );
-  assert.ok(Date.now() - started < 20_000);
 });

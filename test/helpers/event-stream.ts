@@ -13,6 +13,8 @@ export interface EventStream {
   status: number;
   headers: Headers;
   events: StreamEvent[];
+  /** comment lines (the server's keepalives) received so far */
+  readonly comments: number;
   /** resolves with the first event (recorded or future) after index `from` that matches */
   next(match: (e: StreamEvent) => boolean, opts?: { timeoutMs?: number; from?: number; what?: string }): Promise<StreamEvent>;
   /** resolves when the server ends the stream */
@@ -40,6 +42,7 @@ export async function openEventStream(url: string, token: string): Promise<Event
     wake();
   }, 10_000_000);
   let done = false;
+  let comments = 0;
   const ended = (async () => {
     if (!res.body) return;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -47,6 +50,7 @@ export async function openEventStream(url: string, token: string): Promise<Event
       for (;;) {
         const { value, done: end } = await reader.read();
         if (end) break;
+        comments += value.split('\n').filter((line) => line.startsWith(':')).length;
         parser.push(value);
       }
     } catch {
@@ -61,6 +65,9 @@ export async function openEventStream(url: string, token: string): Promise<Event
     status: res.status,
     headers: res.headers,
     events,
+    get comments() {
+      return comments;
+    },
     ended,
     close: () => abort.abort(),
     next(match, opts = {}) {

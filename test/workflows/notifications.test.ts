@@ -145,8 +145,8 @@ describe('notifications: delivery gives up after the last attempt', () => {
     // not due yet: nothing to deliver
     assert.equal(await deliverNextNotification(deps, policy), false);
 
-    await waitFor(() => deliverNextNotification(deps, policy), { timeoutMs: 5_000, what: 'second attempt' });
-    await waitFor(() => deliverNextNotification(deps, policy), { timeoutMs: 5_000, what: 'third attempt' });
+    await waitFor(() => deliverNextNotification(deps, policy), { timeoutMs: 30_000, what: 'second attempt' });
+    await waitFor(() => deliverNextNotification(deps, policy), { timeoutMs: 30_000, what: 'third attempt' });
     const [final] = await rows(stack, 'select status, attempts from notification_messages where id = ?', [id]);
     assert.deepEqual(final, { status: 'failed', attempts: 3 });
     assert.equal(await deliverNextNotification(deps, policy), false);
