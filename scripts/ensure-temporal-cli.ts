@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
 import { createLogger } from '../lib/logger';
 
-ensureTemporalCli({ toolsDir: path.join(__dirname, '..', '.tools'), log: createLogger('info', 'tools') })
+ensureTemporalCli({ toolsDir: path.join(__dirname, '..', '.tools'), log: createLogger('warn', 'tools'), say: (line) => console.log(line) })
   .then((cli) => console.log(`temporal CLI: ${cli}`))
   .catch((err) => {
     console.error((err as Error).message);

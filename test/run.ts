@@ -56,7 +56,7 @@ async function main() {
     process.stdout.write('Starting PostgreSQL and Temporal for the test run...\n');
     const [pg, temporal, bundle] = await Promise.all([
       startPostgres({ dataDir: path.join(work, 'pg'), fsync: false, logFile: path.join(work, 'postgres.log'), log }),
-      ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log }).then((cliPath) =>
+      ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log, say: (line) => process.stdout.write(`${line}\n`) }).then((cliPath) =>
         startTemporalDevServer({
           cliPath,
           uiPort: null,
