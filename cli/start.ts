@@ -1,19 +1,21 @@
 // `npm start` / `taskd start`: the whole system on one machine — a private PostgreSQL and a Temporal dev
-// server in the data folder (unless DATABASE_URL / TEMPORAL_ADDRESS point elsewhere), migrations, the
-// worker and the API in this process. Ctrl-C stops everything it started; a second start reuses the data.
+// server in the data folder (unless DATABASE_URL / TEMPORAL_ADDRESS point elsewhere), migrations, then
+// the worker and the API as child processes. Every child is supervised (devstack/supervisor.ts): one
+// that dies is reported and restarted, or the launcher stops and exits non-zero naming it. Ctrl-C
+// stops everything it started; a second start reuses the data.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { startApiServer } from '../api/server';
-import { createTaskdWorker } from '../worker/taskd-worker';
 import { stopAllWorkspaces } from '../provisioner/process';
 import { migrate, openOrm } from '../db/orm';
 import { startPostgres } from '../devstack/postgres';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
 import { startTemporalDevServer } from '../devstack/temporal-server';
 import { freePort } from '../devstack/free-port';
+import { startNodeService } from '../devstack/node-service';
+import { Supervisor, type Service } from '../devstack/supervisor';
 import { SEARCH_ATTRIBUTES } from '../workflows/contracts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -30,31 +32,43 @@ async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promise<{ stop(): Promise<void> }> {
+export interface DevStack {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the stack. `giveUp` is called (once) when a child cannot be kept running; the caller
+ * then stops the stack and exits non-zero naming it.
+ */
+export async function startDevStack(env: NodeJS.ProcessEnv, giveUp: (service: string, why: string) => void): Promise<DevStack> {
   let config: Config = loadConfig(env);
-  const log = createLogger(config.logLevel, 'taskd', path.join(config.dataDir, 'logs', 'taskd.log'));
+  const logs = path.join(config.dataDir, 'logs');
+  const logFile = (name: string) => path.join(logs, `${name}.log`);
+  const log = createLogger(config.logLevel, 'taskd', logFile('taskd'));
   const started = Date.now();
-  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const supervisor = new Supervisor({ say: (line) => process.stderr.write(`${line}\n`), giveUp });
+  let stopWorkspaces: (() => Promise<void>) | null = null;
   const stopAll = async () => {
-    for (const s of stops.reverse()) {
-      await s.stop().catch((err) => process.stderr.write(`  ! stopping ${s.name}: ${(err as Error).message}\n`));
-    }
-    stops.length = 0;
+    // first, while the API still takes their log snapshots; the next start brings them back
+    await stopWorkspaces?.().catch((err) => process.stderr.write(`  ! stopping workspaces: ${(err as Error).message}\n`));
+    await supervisor.stopAll((name, err) => process.stderr.write(`  ! stopping ${name}: ${err.message}\n`));
   };
   try {
     process.stdout.write(`taskd: starting (data in ${config.dataDir})\n`);
-    fs.mkdirSync(path.join(config.dataDir, 'logs'), { recursive: true });
+    fs.mkdirSync(logs, { recursive: true });
     const overrides: Record<string, string> = {};
 
     const pgReady = (async () => {
       if (config.database.url) return step('PostgreSQL: using DATABASE_URL');
       step('PostgreSQL: starting a private cluster in the data folder…');
-      const pg = await startPostgres({
-        dataDir: path.join(config.dataDir, 'postgres'),
-        logFile: path.join(config.dataDir, 'logs', 'postgres.log'),
-        log,
-      });
-      stops.push({ name: 'PostgreSQL', stop: () => pg.stop() });
+      const options = { dataDir: path.join(config.dataDir, 'postgres'), logFile: logFile('postgres'), log };
+      const pg = await startPostgres(options);
+      const service: Service = {
+        name: 'PostgreSQL',
+        logFile: options.logFile,
+        start: () => startPostgres({ ...options, port: pg.port, create: false }),
+      };
+      supervisor.watch(service, pg);
       overrides.DATABASE_URL = pg.url;
       step(`PostgreSQL: ready on 127.0.0.1:${pg.port}`);
     })();
@@ -62,21 +76,20 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
     let uiUrl: string | null = null;
     const temporalReady = (async () => {
       if (config.temporal.address) return step(`Temporal: using TEMPORAL_ADDRESS=${config.temporal.address}`);
-      const cliPath = await ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), env, log });
+      const cliPath = await ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), env, log, say: step });
       step('Temporal: starting the dev server (history kept in the data folder)…');
-      const port = (await portIsFree(7233)) ? 7233 : await freePort();
-      const uiPort = (await portIsFree(config.temporal.uiPort)) ? config.temporal.uiPort : await freePort();
-      const server = await startTemporalDevServer({
+      const options = {
         cliPath,
         dbFile: path.join(config.dataDir, 'temporal.db'),
-        port,
-        uiPort,
+        port: (await portIsFree(7233)) ? 7233 : await freePort(),
+        uiPort: (await portIsFree(config.temporal.uiPort)) ? config.temporal.uiPort : await freePort(),
         namespace: config.temporal.namespace,
         searchAttributes: SEARCH_ATTRIBUTES,
-        logFile: path.join(config.dataDir, 'logs', 'temporal.log'),
+        logFile: logFile('temporal'),
         log,
-      });
-      stops.push({ name: 'Temporal', stop: () => server.stop() });
+      };
+      const server = await startTemporalDevServer(options);
+      supervisor.watch({ name: 'Temporal', logFile: options.logFile, start: () => startTemporalDevServer(options) }, server);
       overrides.TEMPORAL_ADDRESS = server.address;
       uiUrl = server.uiUrl;
       step(`Temporal: ready on ${server.address}`);
@@ -86,30 +99,43 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
     config = loadConfig({ ...env, ...overrides });
 
     step('Database: applying migrations…');
-    const orm = await openOrm({ url: config.database.url!, poolMax: config.database.poolMax });
-    const applied = await migrate(orm);
-    step(applied.length > 0 ? `Database: applied ${applied.length} migration(s)` : 'Database: schema up to date');
+    const orm = await openOrm({ url: config.database.url!, poolMax: 1 });
+    try {
+      const applied = await migrate(orm);
+      step(applied.length > 0 ? `Database: applied ${applied.length} migration(s)` : 'Database: schema up to date');
+    } finally {
+      await orm.close();
+    }
 
+    const host = config.http.host;
+    const childEnv = { ...env, ...overrides };
     step('Worker: bundling workflows and polling…');
-    const { worker, connection } = await createTaskdWorker({ config, orm, log });
-    const running = worker.run();
-    stops.push({
+    const healthPort = config.worker.healthPort ?? (await freePort(host));
+    const worker: Service = {
       name: 'worker',
-      stop: async () => {
-        // the SDK also reacts to SIGINT/SIGTERM on its own, so it may already be draining
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => {});
-        await connection.close();
-        await orm.close();
-      },
-    });
+      logFile: logFile('worker'),
+      start: () =>
+        startNodeService({
+          name: 'worker',
+          entry: 'worker.ts',
+          env: { ...childEnv, WORKER_HEALTH_PORT: String(healthPort) },
+          logFile: logFile('worker'),
+          readyUrl: `http://${host}:${healthPort}/`,
+          log,
+        }),
+    };
+    supervisor.watch(worker, await worker.start());
 
-    const api = await startApiServer(config, log);
-    stops.push({ name: 'API', stop: () => api.close() });
-    // stopped first, while the API still takes their log snapshots; the next start brings them back
-    stops.push({ name: 'workspaces', stop: () => stopAllWorkspaces({ dataDir: config.dataDir, log, stopGraceMs: config.worker.workspaceStopGraceMs }) });
+    const apiUrl = `http://${host}:${config.http.port}`;
+    step('API: starting…');
+    const api: Service = {
+      name: 'API',
+      logFile: logFile('api'),
+      start: () => startNodeService({ name: 'API', entry: 'api/server.ts', env: childEnv, logFile: logFile('api'), readyUrl: `${apiUrl}/healthz`, log }),
+    };
+    supervisor.watch(api, await api.start());
+    stopWorkspaces = () => stopAllWorkspaces({ dataDir: config.dataDir, log, stopGraceMs: config.worker.workspaceStopGraceMs });
 
-    const apiUrl = `http://${config.http.host}:${config.http.port}`;
     process.stdout.write(
       [
         '',
@@ -117,16 +143,11 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
         `  API          ${apiUrl}/api/v2   (health: ${apiUrl}/readyz)`,
         `  Temporal UI  ${uiUrl ?? '(external Temporal: see your own UI)'}`,
         `  Data         ${config.dataDir}`,
-        `  Logs         ${path.join(config.dataDir, 'logs')}`,
+        `  Logs         ${logs}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
-    running.catch(async (err) => {
-      process.stderr.write(`worker stopped unexpectedly: ${(err as Error).message}\n`);
-      await stopAll();
-      process.exit(1);
-    });
     return { stop: stopAll };
   } catch (err) {
     await stopAll();
@@ -136,27 +157,37 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
 
 export function runStartCommand(): void {
   let stopping = false;
-  startDevStack()
-    .then((stack) => {
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(`\ntaskd: ${signal} received, stopping…\n`);
-        stack.stop().then(
-          () => {
-            process.stdout.write('taskd: stopped\n');
-            process.exit(0);
-          },
-          () => process.exit(1),
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      // `npm start` exits on SIGTERM without passing it on; losing our parent means the same thing
+  let stack: DevStack | null = null;
+  let failed: string | null = null;
+  const stop = (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\ntaskd: ${why}, stopping…\n`);
+    (stack?.stop() ?? Promise.resolve()).then(
+      () => {
+        process.stdout.write('taskd: stopped\n');
+        process.exit(code);
+      },
+      () => process.exit(1),
+    );
+  };
+  const giveUp = (service: string, why: string) => {
+    failed = service;
+    process.stderr.write(`taskd: ${why}\n`);
+    if (stack) stop(`${service} could not be kept running`, 1);
+  };
+  startDevStack(process.env, giveUp)
+    .then((started) => {
+      stack = started;
+      if (failed) return stop(`${failed} could not be kept running`, 1);
+      process.on('SIGINT', () => stop('SIGINT received', 0));
+      process.on('SIGTERM', () => stop('SIGTERM received', 0));
+      // `npm start` exits on SIGTERM without passing it on; losing our parent means the same thing.
+      // The timer also keeps this process alive: everything else it waits on is a detached child.
       const parent = process.ppid;
       setInterval(() => {
-        if (process.ppid !== parent) stop('parent exit');
-      }, 1000).unref();
+        if (process.ppid !== parent) stop('parent exit', 0);
+      }, 1000);
     })
     .catch((err) => {
       if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

@@ -10,13 +10,18 @@ import {
   readPassword,
   resolveRunAs,
 } from './postgres-cluster';
-import { describeFailure, runCommand, spawnServerProcess, whileAlive, type DevstackLogger } from './processes';
+import { describeFailure, runCommand, spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
 
 export { findPostgresProcesses, PG_DATABASE, PG_USER } from './postgres-cluster';
 
 export interface PostgresOptions {
   /** Cluster folder; created with initdb when it holds no PG_VERSION, reused otherwise. */
   dataDir: string;
+  /**
+   * false: a missing cluster is an error instead of being created. A restart must not replace a
+   * cluster that vanished with an empty one (the data is gone, and so is the password others use).
+   */
+  create?: boolean;
   host?: string;
   /** 0 or undefined picks a free port. */
   port?: number;
@@ -33,6 +38,8 @@ export interface PostgresServer {
   url: string;
   port: number;
   pid: number;
+  /** Resolves when the server exits, for whatever reason; never rejects. */
+  exited: ServerProcess['exited'];
   stop(): Promise<void>;
 }
 
@@ -85,6 +92,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
 
   const [binDir, runAs] = await Promise.all([findPgBinDir(env), resolveRunAs()]);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    if (options.create === false) throw new Error(`${dataDir} holds no PostgreSQL cluster any more (was it removed?)`);
     await initCluster({ dataDir, binDir, runAs, fsync, log });
   } else if (runAs.uid !== undefined && fs.statSync(dataDir).uid !== runAs.uid) {
     throw new Error(`${dataDir} is not owned by the postgres user (uid ${runAs.uid}); chown -R it or use another dataDir`);
@@ -124,5 +132,5 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `postgres://${PG_USER}:${encodeURIComponent(password)}@${urlHost}:${port}/${PG_DATABASE}`;
   log.info(`PostgreSQL ready on ${host}:${port} in ${Date.now() - started} ms`);
-  return { url, port, pid: server.pid, stop: server.stop };
+  return { url, port, pid: server.pid, exited: server.exited, stop: server.stop };
 }

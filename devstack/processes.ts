@@ -149,7 +149,7 @@ export interface ServerProcess {
 
 const TAIL_BYTES = 4096;
 
-function readFileTail(file: string): string {
+export function readFileTail(file: string): string {
   try {
     const fd = fs.openSync(file, 'r');
     try {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, freePort, waitForPort } from './free-port';
-import { spawnServerProcess, whileAlive, type DevstackLogger } from './processes';
+import { spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
 
 export type SearchAttributeKind = 'Keyword' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double' | 'KeywordList';
 
@@ -38,6 +38,8 @@ export interface TemporalDevServer {
   address: string;
   uiUrl: string | null;
   pid: number;
+  /** Resolves when the server exits, for whatever reason; never rejects. */
+  exited: ServerProcess['exited'];
   stop(): Promise<void>;
 }
 
@@ -173,5 +175,5 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
   const uiUrl = uiPort === null ? null : `http://${host}:${uiPort}`;
   log.info(`Temporal dev server ready on ${address} in ${Date.now() - started} ms${uiUrl ? `, UI ${uiUrl}` : ''}`);
-  return { address, uiUrl, pid: server.pid, stop: server.stop };
+  return { address, uiUrl, pid: server.pid, exited: server.exited, stop: server.stop };
 }
