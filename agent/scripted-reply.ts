@@ -2,7 +2,7 @@
 // and test sees byte-identical replies.
 
 export const DEFAULT_GREETING = [
-  "Hi! I'm the **taskd built-in agent**, a stand-in for a real coding agent.",
+  "Hi! I'm the taskd built-in agent, a stand-in for a real coding agent.",
   '',
   "Send me a message and I'll echo it back with a short summary.",
 ].join('\n');
@@ -51,9 +51,10 @@ export function composeReply(input: string): string[] {
   if (stats.topWord && stats.topWord[1] > 1) {
     summary.push(`- Most repeated word: \`${stats.topWord[0]}\` (${stats.topWord[1]} times)`);
   }
-  // the first line doubles as the task's status message on dashboards, so it says what happened
+  // the first line doubles as the task's state line (dashboards, `coder task list`), shown as plain
+  // text: one sentence without Markdown that says what happened
   return [
-    `Read your message (${plural(stats.words, 'word')}):\n\n${quoted}`,
+    `Read your message of ${plural(stats.words, 'word')} and summarised it below.\n\n${quoted}`,
     summary.join('\n'),
     "I'm a scripted demo agent, so I haven't changed anything. What would you like next?",
   ];

@@ -8,6 +8,7 @@ import { age, fullTime, taskTitle, templateLabel, STATUS_LABELS } from './format
 import { field } from './forms.js';
 import { openLive, LIVE_LABELS } from './live.js';
 import { errorBox, showError, statusBadge, takeFlash } from './ui.js';
+import { renderStateLine } from './markdown.js';
 
 const PAGE = 100;
 
@@ -117,7 +118,7 @@ export function listView(main, ctx) {
               ),
               everyone ? cell('Owner', t.owner_name) : null,
               cell('Status', statusBadge(t.status)),
-              cell('Current state', t.current_state?.message || '—'),
+              cell('Current state', t.current_state?.message ? renderStateLine(t.current_state.message) : '—'),
               cell('Template', templateLabel(t)),
               cell('Age', h('time', { datetime: t.created_at, title: fullTime(t.created_at) }, age(t.created_at))),
             ),

@@ -52,6 +52,17 @@ export function renderInline(text) {
   return out;
 }
 
+/**
+ * A task's one-line state (the first line of the agent's last message, or of the prompt) read as a
+ * sentence: a heading, quote or list marker is dropped, inline Markdown is rendered rather than shown
+ * as asterisks, and a closing colon (it announces text the line does not show) becomes an ellipsis.
+ */
+export function renderStateLine(text) {
+  let line = text.trim().replace(HEADING, '$1').replace(QUOTE, '');
+  line = ITEM.exec(line)?.[2] ?? line;
+  return renderInline(line.replace(/\s*:$/, '…'));
+}
+
 /** Lines joined by line breaks, each rendered inline. */
 function inlineLines(parent, lines) {
   lines.forEach((line, i) => {

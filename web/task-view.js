@@ -7,6 +7,7 @@ import { field, form } from './forms.js';
 import { openLive, LIVE_LABELS } from './live.js';
 import { announce, busy, errorBox, setFlash, showError, statusBadge } from './ui.js';
 import { createConversation } from './conversation.js';
+import { renderStateLine } from './markdown.js';
 
 // workspace build states during which the API refuses another build (409)
 const BUILDING = new Set(['pending', 'starting', 'stopping', 'deleting', 'canceling']);
@@ -37,7 +38,7 @@ function banner(task) {
         'div',
         { class: 'banner banner-starting' },
         h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('p', {}, h('strong', {}, 'Starting: '), task.current_state?.message || 'Waiting for the workspace'),
+        h('p', {}, h('strong', {}, 'Starting: '), task.current_state?.message ? renderStateLine(task.current_state.message) : 'Waiting for the workspace'),
       );
     case 'error':
       return h('div', { class: 'banner banner-error' }, h('p', {}, h('strong', {}, 'Something went wrong. '), 'The workspace failed or the agent is unhealthy. You can resume (rebuild) or delete the task.'));
@@ -112,7 +113,7 @@ export function taskView(main, ctx, [owner, ref]) {
     );
     replace(badge, statusBadge(task.status));
     const cs = task.current_state;
-    replace(state, cs && task.status === 'active' ? [h('strong', {}, STATE_LABELS[cs.state] ?? cs.state), cs.message ? `: ${cs.message}` : ''] : '');
+    replace(state, cs && task.status === 'active' ? [h('strong', {}, STATE_LABELS[cs.state] ?? cs.state), cs.message ? [': ', renderStateLine(cs.message)] : ''] : '');
     replace(banners, banner(task));
     if (awaitingBuildAfter !== null && (task.workspace_build_number ?? 0) > awaitingBuildAfter) awaitingBuildAfter = null;
     const can = gone ? { pause: false, resume: false, del: false, send: false } : allowed(task);

@@ -81,7 +81,7 @@ test('runs the apps, delivers the current prompt once, relays state and conversa
       const s = await latestStatus(task);
       return s?.state === 'idle' ? s : null;
     }, { what: 'idle status' });
-    assert.match(idle.message, /^Read your message \(\d+ words?\):$/);
+    assert.match(idle.message, /^Read your message of \d+ words? and summarised it below\.$/);
     const states = await query<{ state: string }>(stack.orm, 'select state from workspace_app_statuses where workspace_id = ? order by created_at', [task.workspaceId]);
     assert.ok(states.some((s) => s.state === 'working'), 'working was reported while the reply was written');
     assert.ok(fs.existsSync(path.join(dir, '.taskd', 'logs', 'agent.log')), 'the app logs to the workspace folder');

@@ -17,10 +17,8 @@ import { waitFor } from '../helpers/wait';
 import { insertTask, sql } from '../helpers/task-rows';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SHOTS =
-  process.env.TASKD_UPDATE_SCREENSHOTS === '1'
-    ? path.join(ROOT, 'docs', 'screenshots')
-    : path.join(process.env.TASKD_TEST_WORK_DIR ?? os.tmpdir(), 'screenshots');
+const RUN_SHOTS = path.join(process.env.TASKD_TEST_WORK_DIR ?? os.tmpdir(), 'screenshots');
+const SHOTS = process.env.TASKD_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : RUN_SHOTS;
 const OWNER = { username: 'octo', email: 'octo@example.com', password: 'correct-horse-9', name: 'Octo Cat' };
 const PROMPT = 'Write a haiku about durable workflows';
 const FOLLOW_UP = 'Please summarise: retries retries and more retries';
@@ -69,7 +67,7 @@ after(async () => {
     }
   }
   // the last state of the page, for whoever debugs a failure
-  await page?.screenshot({ path: path.join(SHOTS, 'last.png'), fullPage: true }).catch(() => {});
+  await page?.screenshot({ path: path.join(RUN_SHOTS, 'last.png'), fullPage: true }).catch(() => {});
   await browser?.close();
   await stack?.close();
 });
@@ -177,6 +175,10 @@ describe('dashboard', () => {
     assert.match(await row.innerText(), /Active/);
     assert.match(await row.innerText(), /Built-in agent/);
     assert.match(await row.innerText(), /ago|just now/);
+    // the state line is the first line of the agent's last reply, read as a sentence
+    await row
+      .locator('td[data-label="Current state"]', { hasText: /^Read your message of \d+ words and summarised it below\.$/ })
+      .waitFor({ timeout: LIVE });
     // search by name narrows the list in place
     await page.getByLabel('Search by name').fill('no-such-task');
     await page.getByText('No task matches these filters.').waitFor();
@@ -270,6 +272,18 @@ describe('dashboard', () => {
     assert.deepEqual(result.elements, ['p', 'strong', 'code', 'ul', 'li', 'li', 'pre', 'code']);
     assert.match(result.text ?? '', /<img src=x onerror="alert\(1\)">/);
     assert.match(result.text ?? '', /<script>alert\(2\)<\/script>/);
+  });
+
+  test('a state line drops block markers, renders inline Markdown and ends a trailing colon in an ellipsis', async () => {
+    const lines = await page.evaluate(async () => {
+      const md = await import('/web/markdown.js' as string);
+      return ['- Wrote **three** haikus about `retries`:', '## Plan', '> <b>not markup</b>'].map((text) => {
+        const box = (globalThis as any).document.createElement('span');
+        box.append(...md.renderStateLine(text));
+        return String(box.innerHTML);
+      });
+    });
+    assert.deepEqual(lines, ['Wrote <strong>three</strong> haikus about <code>retries</code>…', 'Plan', '&lt;b&gt;not markup&lt;/b&gt;']);
   });
 
   test('no console errors along the way', () => {
