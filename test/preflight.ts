@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCommand } from '../devstack/processes';
 import { findPgBinDir } from '../devstack/postgres-cluster';
-import { CHROMIUM_PATH } from './helpers/browser';
+
+/** Debian's Chromium, which the dashboard tests drive (never a browser download). */
+export const CHROMIUM_PATH = process.env.TASKD_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface Requirement {
   name: string;

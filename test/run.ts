@@ -7,12 +7,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflows } from '../worker/taskd-worker';
-import { createLogger } from '../lib/logger';
-import { startPostgres } from '../devstack/postgres';
-import { ensureTemporalCli } from '../devstack/temporal-cli';
-import { startTemporalDevServer } from '../devstack/temporal-server';
-import { SEARCH_ATTRIBUTES } from '../workflows/contracts';
 import { preflight } from './preflight';
 import { leftovers, privateTmpDir } from './private-tmp';
 
@@ -43,6 +37,16 @@ async function main() {
     process.stdout.write(`${missing.join('\n')}\n\n0 passed, 1 failed, 0 skipped\n`);
     process.exit(1);
   }
+  // loaded only now, so that a machine missing something hears it within a second
+  const [{ bundleWorkflows }, { createLogger }, { startPostgres }, { ensureTemporalCli }, { startTemporalDevServer }, { SEARCH_ATTRIBUTES }] =
+    await Promise.all([
+      import('../worker/taskd-worker'),
+      import('../lib/logger'),
+      import('../devstack/postgres'),
+      import('../devstack/temporal-cli'),
+      import('../devstack/temporal-server'),
+      import('../workflows/contracts'),
+    ]);
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test-run');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-test-'));
   // the private PostgreSQL runs as the postgres user when we are root: it must be able to traverse

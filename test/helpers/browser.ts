@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from '../preflight';
 
-export const CHROMIUM_PATH = process.env.TASKD_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface TestBrowser {
   context: BrowserContext;
