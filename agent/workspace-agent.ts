@@ -17,6 +17,15 @@ import { TaskdAgentClient, TaskdCallError, type LifecycleState, type Manifest, t
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
+/** The TypeScript loader where the agent runs from taskd's checkout; none where it runs bundled (a container). */
+function tsxLoader(): string | undefined {
+  try {
+    return require.resolve('tsx');
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WorkspaceAgentOptions {
   url: string;
   token: string;
@@ -90,7 +99,7 @@ export function startWorkspaceAgent(opts: WorkspaceAgentOptions): WorkspaceAgent
       // the repo and its TypeScript loader, so templates can run taskd's own programs (the
       // built-in agent) from a folder without node_modules: node --import "$TASKD_TSX" ...
       TASKD_ROOT: env.TASKD_ROOT ?? REPO_ROOT,
-      TASKD_TSX: env.TASKD_TSX ?? require.resolve('tsx'),
+      TASKD_TSX: env.TASKD_TSX ?? tsxLoader(),
       TASKD_WORKSPACE_DIR: opts.workspaceDir,
       ...m.env,
       PORT: String(app.port ?? (await freePort())),

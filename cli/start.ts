@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { stopAllWorkspaces } from '../provisioner/process';
+import { createProvisioners } from '../provisioner';
 import { migrate, openOrm } from '../db/orm';
 import { startPostgres } from '../devstack/postgres';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
@@ -134,7 +134,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv, giveUp: (service: st
       start: () => startNodeService({ name: 'API', entry: 'api/server.ts', env: childEnv, logFile: logFile('api'), readyUrl: `${apiUrl}/healthz`, log }),
     };
     supervisor.watch(api, await api.start());
-    stopWorkspaces = () => stopAllWorkspaces({ dataDir: config.dataDir, log, stopGraceMs: config.worker.workspaceStopGraceMs });
+    stopWorkspaces = () => createProvisioners({ config, log }).stopAllWorkspaces();
 
     process.stdout.write(
       [

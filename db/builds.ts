@@ -181,16 +181,17 @@ export function buildContextRow(em: EntityManager, buildId: string): Promise<Bui
 }
 
 export interface HostWorkspaceRow {
+  deleted: boolean;
   should_run: boolean;
   latest_build_id: string;
   latest_job_status: string;
 }
 
-/** Whether a workspace should run on `hostId` now, with its latest build. */
+/** Whether a workspace should run on `hostId` now (or is deleted), with its latest build. */
 export function hostWorkspace(em: EntityManager, workspaceId: string, hostId: string): Promise<HostWorkspaceRow | null> {
   return sqlOne<HostWorkspaceRow>(
     em,
-    `select (not w.deleted and coalesce(w.host_id, ?) = ? and b.transition = 'start'
+    `select w.deleted, (not w.deleted and coalesce(w.host_id, ?) = ? and b.transition = 'start'
              and b.job_status in ('pending', 'running', 'succeeded')) as should_run,
             b.id as latest_build_id, b.job_status as latest_job_status
        from workspaces w

@@ -29,9 +29,23 @@ export const appDefinitionSchema = z.object({
   healthcheck: healthcheck.optional(),
 });
 
+/** How a `docker` workspace's container is made; the image must carry a C library Node runs on (glibc). */
+export const dockerDefinitionSchema = z.object({
+  /** image reference as dockerd knows it; taskd never pulls, so it must be on the Docker host already */
+  image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'must not contain whitespace'),
+  /** CPU limit in cores (0.5 = half a core); none by default */
+  cpus: z.number().min(0.01).max(512).optional(),
+  /** memory limit in MiB, swap included; none by default */
+  memory_mb: z.number().int().min(16).max(4 * 1024 * 1024).optional(),
+  /** most processes and threads the container may have at once, against fork bombs */
+  pids_limit: z.number().int().min(16).max(1_000_000).default(4096),
+  /** how long a stop waits after SIGTERM before SIGKILL (the agent uploads its log snapshot meanwhile) */
+  stop_grace_s: z.number().int().min(0).max(600).optional(),
+});
+
 export const workspaceDefinitionSchema = z
   .object({
-    provisioner: z.enum(['process', 'echo', 'external']),
+    provisioner: z.enum(['process', 'echo', 'external', 'docker']),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string()).optional(),
     apps: z.array(appDefinitionSchema).max(16).default([]),
     ai_task: z.object({ app: slug }).optional(),
@@ -44,6 +58,7 @@ export const workspaceDefinitionSchema = z
         app_healthy_s: z.number().int().min(1).max(24 * 3600).default(300),
       })
       .optional(),
+    docker: dockerDefinitionSchema.optional(),
     echo: z
       .object({
         /** delay each build job by this long (per transition, or for all) */
@@ -63,6 +78,9 @@ export const workspaceDefinitionSchema = z
       if (seen.has(a.slug)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'slug'], message: `duplicate app slug "${a.slug}"` });
       seen.add(a.slug);
     });
+    if (d.provisioner === 'docker' && !d.docker) {
+      ctx.addIssue({ code: 'custom', path: ['docker'], message: 'the docker provisioner needs "docker": { "image": ... }' });
+    }
     if (d.ai_task && !seen.has(d.ai_task.app)) {
       ctx.addIssue({ code: 'custom', path: ['ai_task', 'app'], message: `no app with slug "${d.ai_task.app}"` });
     }
@@ -70,6 +88,7 @@ export const workspaceDefinitionSchema = z
 
 export type WorkspaceDefinition = z.infer<typeof workspaceDefinitionSchema>;
 export type AppDefinition = z.infer<typeof appDefinitionSchema>;
+export type DockerDefinition = z.infer<typeof dockerDefinitionSchema>;
 
 /** has_ai_task is true exactly when ai_task names one of the apps (validation guarantees it names one). */
 export function hasAiTask(d: WorkspaceDefinition): boolean {

@@ -39,6 +39,8 @@ const envSchema = z.object({
   // how long stopping a process-driver workspace waits after SIGTERM (its agent uploads the log snapshot)
   TASKD_WORKSPACE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   WORKER_HEALTH_PORT: port.optional(),
+  // the docker driver mounts this host's files into containers, so its daemon must be a local socket
+  DOCKER_HOST: z.string().regex(/^unix:\/\/\/./, 'must be unix:///path/to/docker.sock (a daemon on this host)').optional(),
   /** how long an API process may reuse a verified session token's row (0: read it on every request) */
   TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** how often a watch stream sends a keepalive and re-checks its session */
@@ -92,5 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     notify: { webhookUrl: e.NOTIFY_WEBHOOK_URL, webhookSecret: e.NOTIFY_WEBHOOK_SECRET },
     llm: { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL },
     worker: { hostId: e.TASKD_HOST_ID, healthPort: e.WORKER_HEALTH_PORT, workspaceStopGraceMs: e.TASKD_WORKSPACE_STOP_GRACE_MS },
+    docker: { socketPath: e.DOCKER_HOST?.slice('unix://'.length) ?? '/var/run/docker.sock' },
   };
 }

@@ -1,4 +1,5 @@
-import type { AppDefinition } from '../domain/workspace-definition';
+import { freePort } from '../lib/net';
+import type { AppDefinition, WorkspaceDefinition } from '../domain/workspace-definition';
 import type { ProvisionedApp } from './driver';
 
 // How a template app becomes a recorded app: its URL is decided by the driver (a port on this host,
@@ -26,4 +27,14 @@ export function provisionedApp(app: AppDefinition, url: string, health?: AppHeal
     // a real agent reports health later; until then an app with a healthcheck is initializing
     health: health ?? (hcUrl ? 'initializing' : 'disabled'),
   };
+}
+
+/** Apps of a workspace on this host: those the agent runs get a free port of their own, the others live at their URL. */
+export async function appsOnLocalPorts(definition: WorkspaceDefinition): Promise<ProvisionedApp[]> {
+  const apps: ProvisionedApp[] = [];
+  for (const app of definition.apps) {
+    const url = app.url ?? (app.command ? `http://127.0.0.1:${await freePort()}` : '');
+    apps.push(provisionedApp(app, url));
+  }
+  return apps;
 }

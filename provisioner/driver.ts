@@ -1,6 +1,6 @@
 import type { WorkspaceDefinition } from '../domain/workspace-definition';
 
-// One interface for every way a workspace can run (process, echo, external; docker/k8s later).
+// One interface for every way a workspace can run (process, docker, echo, external; k8s later).
 // Drivers must be idempotent: activities retry, so start on a running workspace, stop on a stopped
 // one and delete on a deleted one all succeed without doing the work twice.
 
@@ -52,6 +52,23 @@ export interface ProvisionerDriver {
   stop(ctx: BuildContext): Promise<void>;
   delete(ctx: BuildContext): Promise<void>;
 }
+
+/**
+ * What to do with a workspace a driver finds on this host when a worker starts. `gone`: the
+ * workspace no longer exists (deleted, or never known to this database), so whatever is kept for
+ * it across stops (a container's volume) may go too.
+ */
+export type ReconcileAction = { action: 'keep' } | { action: 'stop'; gone?: boolean } | { action: 'restart'; ctx: BuildContext };
+
+export interface RecordedWorkspace {
+  workspaceId: string;
+  /** the build whose agent the record belongs to ('' when none is recorded) */
+  buildId: string;
+  /** its agent is alive */
+  running: boolean;
+}
+
+export type ReconcileDecision = (w: RecordedWorkspace) => Promise<ReconcileAction>;
 
 export class ProvisionerError extends Error {
   constructor(message: string, readonly retryable = false) {

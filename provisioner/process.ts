@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../lib/net';
 import type { Logger } from '../lib/logger';
-import { provisionedApp } from './apps';
-import { ProvisionerError, type BuildContext, type ProvisionedApp, type ProvisionerDriver, type StartOutcome } from './driver';
+import { appsOnLocalPorts } from './apps';
+import { ProvisionerError, type BuildContext, type ProvisionedApp, type ProvisionerDriver, type ReconcileDecision, type StartOutcome } from './driver';
 import { groupMembers, identify, leaderAlive, terminateGroup, type ProcessIdentity } from './process-group';
 
 // A workspace is a process tree on this host: the taskd workspace agent (leader of its own process
@@ -38,17 +37,6 @@ export interface ProcessDriverOptions {
   stopGraceMs?: number;
 }
 
-/** What to do with a workspace found on this host when a worker starts. */
-export type ReconcileAction = { action: 'keep' } | { action: 'stop' } | { action: 'restart'; ctx: BuildContext };
-
-export interface RecordedWorkspace {
-  workspaceId: string;
-  /** the build whose agent the record belongs to */
-  buildId: string;
-  /** its agent is alive */
-  running: boolean;
-}
-
 export interface ProcessDriver extends ProvisionerDriver {
   readonly workspacesDir: string;
   workspaceDir(workspaceId: string): string;
@@ -58,7 +46,7 @@ export interface ProcessDriver extends ProvisionerDriver {
    */
   stopAllWorkspaces(): Promise<void>;
   /** On worker start: each recorded workspace is kept, stopped (it should not run) or restarted. */
-  reconcile(decide: (w: RecordedWorkspace) => Promise<ReconcileAction>): Promise<{ stopped: string[]; restarted: string[] }>;
+  reconcile(decide: ReconcileDecision): Promise<{ stopped: string[]; restarted: string[] }>;
 }
 
 export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
@@ -112,16 +100,6 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     if (!gone) throw new ProvisionerError(`workspace ${record.workspaceId}: processes survived SIGKILL`, true);
   }
 
-  async function appsFor(ctx: BuildContext): Promise<ProvisionedApp[]> {
-    const apps: ProvisionedApp[] = [];
-    for (const app of ctx.definition.apps) {
-      // apps the agent runs get a free port of their own; apps without a command live at their URL
-      const url = app.url ?? (app.command ? `http://127.0.0.1:${await freePort()}` : '');
-      apps.push(provisionedApp(app, url));
-    }
-    return apps;
-  }
-
   function spawnAgent(ctx: BuildContext, dir: string): number {
     if (!ctx.agent) throw new ProvisionerError('process provisioner: a start build needs an agent', false);
     const env: NodeJS.ProcessEnv = {};
@@ -163,7 +141,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     // an older build's agent (its token no longer works) or the remains of one that died
     if (existing) await terminate(existing);
     // the same build keeps its ports: they are recorded in its apps' URLs already
-    const apps = sameBuild ? existing.apps : await appsFor(ctx);
+    const apps = sameBuild ? existing.apps : await appsOnLocalPorts(ctx.definition);
     const pid = spawnAgent(ctx, dir);
     writeRecord({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString() });
     log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, pid }, 'workspace started');

@@ -97,7 +97,10 @@ describe('creating templates', () => {
 
   test('invalid definitions are 400 with one validation per field', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...aiWorkspaceDefinition(), provisioner: 'docker' }, 'workspace.provisioner'],
+      [{ ...aiWorkspaceDefinition(), provisioner: 'kubernetes' }, 'workspace.provisioner'],
+      [{ ...aiWorkspaceDefinition(), provisioner: 'docker' }, 'workspace.docker'],
+      [{ ...aiWorkspaceDefinition(), provisioner: 'docker', docker: { image: 'debian:bookworm-slim', cpus: 0 } }, 'workspace.docker.cpus'],
+      [{ ...aiWorkspaceDefinition(), provisioner: 'docker', docker: { image: 'has space' } }, 'workspace.docker.image'],
       [{ ...aiWorkspaceDefinition(), ai_task: { app: 'missing' } }, 'workspace.ai_task.app'],
       [{ provisioner: 'echo', apps: [{ slug: 'a' }, { slug: 'a' }] }, 'workspace.apps.1.slug'],
       [{ provisioner: 'echo', apps: [{ slug: 'Bad Slug' }] }, 'workspace.apps.0.slug'],
