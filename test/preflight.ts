@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCommand } from '../devstack/processes';
+import { findDockerd } from '../devstack/docker-daemon';
 import { findPgBinDir } from '../devstack/postgres-cluster';
 
 /** Debian's Chromium, which the dashboard tests drive (never a browser download). */
@@ -19,6 +20,8 @@ export interface Requirement {
   apt: string[];
   /** The one sentence printed when it is missing and cannot be installed here. */
   missing: string;
+  /** When it cannot be had here, the run goes on and the tests that need it skip, saying why. */
+  optional?: boolean;
 }
 
 export const REQUIREMENTS: Requirement[] = [
@@ -34,6 +37,15 @@ export const REQUIREMENTS: Requirement[] = [
     present: async () => fs.existsSync(CHROMIUM_PATH),
     apt: ['chromium'],
     missing: `The dashboard tests drive Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set TASKD_CHROMIUM to a Chromium binary.`,
+  },
+  {
+    name: 'Docker',
+    neededBy: /^test\/provisioner\/docker-/,
+    // the tests start dockerd themselves; busybox is what their image is made of
+    present: async () => findDockerd() !== null && ['/bin/busybox', '/usr/bin/busybox'].some((f) => fs.existsSync(f)),
+    apt: ['docker.io', 'busybox-static'],
+    missing: "The docker driver's tests skip: they need Docker and busybox (apt-get install docker.io busybox-static) and root to start dockerd.",
+    optional: true,
   },
 ];
 
@@ -53,20 +65,24 @@ async function aptInstall(packages: string[]): Promise<string | null> {
 }
 
 /**
- * Makes every requirement of `files` present. Returns the sentences of those still missing (empty
- * when the run can go ahead); progress of installs goes to `say`.
+ * Makes every requirement of `files` present. Returns the sentences of those still missing that stop
+ * the run (empty when it can go ahead); progress of installs, and optional ones missing, go to `say`.
  */
 export async function preflight(files: string[], root: string, say: (line: string) => void): Promise<string[]> {
   const relative = files.map((f) => path.relative(root, f));
   const wanted = REQUIREMENTS.filter((r) => !r.neededBy || relative.some((f) => r.neededBy!.test(f)));
   const absent: Requirement[] = [];
   for (const r of wanted) if (!(await r.present())) absent.push(r);
-  if (absent.length === 0 || process.getuid?.() !== 0) return absent.map((r) => r.missing);
+  const stopping = (missing: Requirement[]) => {
+    for (const r of missing.filter((m) => m.optional)) say(`preflight: ${r.missing}`);
+    return missing.filter((r) => !r.optional).map((r) => r.missing);
+  };
+  if (absent.length === 0 || process.getuid?.() !== 0) return stopping(absent);
   const packages = absent.flatMap((r) => r.apt);
   say(`preflight: installing ${packages.join(', ')} from Debian's archive (once per machine)…`);
   const failure = await aptInstall(packages);
   if (failure) say(`preflight: apt-get failed: ${failure}`);
-  const still: string[] = [];
-  for (const r of absent) if (!(await r.present())) still.push(r.missing);
-  return still;
+  const still: Requirement[] = [];
+  for (const r of absent) if (!(await r.present())) still.push(r);
+  return stopping(still);
 }

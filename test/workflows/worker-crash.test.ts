@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
+import { stackWorkerEnv } from '../helpers/child-worker';
 import { pauseTaskUpdate } from '../../workflows/contracts';
 import { buildsOf, createTask, notificationsOf, operate, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
@@ -13,15 +14,7 @@ import { buildsOf, createTask, notificationsOf, operate, rows, seedOwner, seedVe
 function startChildWorker(stack: TestStack): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'worker-child.ts')], {
     cwd: path.resolve(__dirname, '..', '..'),
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.databaseUrl,
-      TEMPORAL_ADDRESS: stack.config.temporal.address,
-      TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
-      TASKD_HOST_ID: stack.config.worker.hostId,
-      TASKD_DATA_DIR: stack.config.dataDir,
-      LOG_LEVEL: 'error',
-    },
+    env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
