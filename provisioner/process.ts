@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from '../lib/logger';
 import { appsOnLocalPorts } from './apps';
 import { ProvisionerError, type BuildContext, type ProvisionedApp, type ProvisionerDriver, type ReconcileDecision, type StartOutcome } from './driver';
+import { perKeyQueue } from './per-key-queue';
 import { groupMembers, identify, leaderAlive, terminateGroup, type ProcessIdentity } from './process-group';
 
 // A workspace is a process tree on this host: the taskd workspace agent (leader of its own process
@@ -53,23 +54,10 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
   const workspacesDir = path.join(opts.dataDir, 'workspaces');
   const graceMs = opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
   const log = opts.log.child({ component: 'process-provisioner' });
-  // one operation per workspace at a time inside this worker: a retried activity overlapping
-  // its predecessor must not spawn twice
-  const queues = new Map<string, Promise<unknown>>();
+  const serialize = perKeyQueue();
 
   const workspaceDir = (id: string) => path.join(workspacesDir, id);
   const recordFile = (id: string) => path.join(workspaceDir(id), '.taskd', 'run.json');
-
-  function serialize<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = queues.get(workspaceId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    queues.set(workspaceId, next);
-    const cleanup = () => {
-      if (queues.get(workspaceId) === next) queues.delete(workspaceId);
-    };
-    next.then(cleanup, cleanup);
-    return next;
-  }
 
   function readRecord(workspaceId: string): RunRecord | null {
     try {
