@@ -6,6 +6,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { ensureDockerDaemon } from '../../devstack/docker-daemon';
 import type { Logger } from '../../lib/logger';
+import { DOOR_MOUNT } from '../../provisioner/docker-door';
 import { LABELS, containerName, networkName, volumeName } from '../../provisioner/docker-spec';
 import { testWorkspaceImage } from './docker-image';
 
@@ -20,7 +21,25 @@ export async function dockerForTests(log: Logger): Promise<DockerForTests> {
   if (!daemon.ok && daemon.broken) throw new Error(`the Docker daemon would not start: ${daemon.reason}`);
   if (!daemon.ok) return { skip: `no Docker daemon: ${daemon.reason}` };
   const docker = new Docker({ socketPath: daemon.socketPath });
+  await removeAbandoned(docker);
   return { docker, image: await testWorkspaceImage(docker) };
+}
+
+/**
+ * Workspace containers whose data folder is gone (a test run killed before its cleanup), with their
+ * networks and volumes: whoever made them cannot reap them any more. A folder that still exists may
+ * belong to a run in progress, so its containers are left alone.
+ */
+async function removeAbandoned(docker: Docker): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [LABELS.deployment] }) });
+  for (const c of containers) {
+    const door = c.Mounts.find((m) => m.Destination === DOOR_MOUNT);
+    const workspaceId = c.Labels[LABELS.workspace];
+    if (!door || !workspaceId || fs.existsSync(door.Source)) continue;
+    await orNull(docker.getContainer(c.Id).remove({ force: true }));
+    await orNull(docker.getNetwork(networkName(workspaceId)).remove());
+    await orNull(docker.getVolume(volumeName(workspaceId)).remove());
+  }
 }
 
 export interface WorkspaceOnDocker {
