@@ -1,10 +1,9 @@
 // The task workflow's in-memory picture of its task and the rules that read it. Pure and
 // workflow-safe: update validators must decide synchronously from this, without an activity.
-import type { AgentLifecycle, AppHealth, AppStatusState, TaskStatus } from '../domain/task-status';
+import type { AppStatusState, TaskStatus } from '../domain/task-status';
 import { deriveTaskStatus, isAppStatusState } from '../domain/task-status';
-import type { BuildSnapshot, CompleteBuildResult, TaskAppState, TaskRecordsState } from './contracts';
 import { shouldBumpActivity } from '../domain/app-status';
-import { TaskFailure, type AgentReport } from './contracts';
+import { TaskFailure, type AgentReport, type BuildSnapshot, type TaskAppState, type TaskRecordsState } from './contracts';
 
 export type TaskOperation = 'pause' | 'resume' | 'delete';
 
@@ -14,8 +13,6 @@ export interface TaskMemory {
   deleteAccepted: boolean;
   lastWorkingAtMs: number | null;
   lastAppState: AppStatusState | null;
-  /** agent reports of the latest build, kept so a database read taken before them cannot undo them */
-  reported: { buildNumber: number; lifecycle?: AgentLifecycle; healths: Record<string, AppHealth> };
 }
 
 export function newMemory(records: TaskRecordsState): TaskMemory {
@@ -24,7 +21,6 @@ export function newMemory(records: TaskRecordsState): TaskMemory {
     deleteAccepted: records.deleted,
     lastWorkingAtMs: null,
     lastAppState: null,
-    reported: { buildNumber: records.latestBuild.buildNumber, healths: {} },
   };
 }
 
@@ -59,50 +55,31 @@ export function statusOf(m: TaskMemory): TaskStatus {
   });
 }
 
-/**
- * Applies a database read of the task's agent/app. With `overlayReports`, reports of this build
- * that the workflow already processed win over the read: the read may predate them, while a report
- * newer than the read is still on its way as a signal and will be applied when it arrives.
- */
-export function applyAppState(m: TaskMemory, s: TaskAppState | CompleteBuildResult, overlayReports: boolean): void {
-  m.records = { ...m.records, ...s };
-  if (!overlayReports || m.reported.buildNumber !== m.records.latestBuild.buildNumber) return;
-  if (m.reported.lifecycle && m.records.agentId) m.records.agentLifecycle = m.reported.lifecycle;
-  const health = m.records.appId ? m.reported.healths[m.records.appId] : undefined;
-  if (health) m.records.appHealth = health;
+/** What the agent of the latest build has reported, as read from the database. */
+export function applyAgentState(m: TaskMemory, s: TaskAppState): void {
+  m.records = { ...m.records, agentId: s.agentId, appId: s.appId, agentLifecycle: s.agentLifecycle, appHealth: s.appHealth };
 }
 
-/** The latest build changed: reports about earlier builds no longer apply. */
+/** The latest build changed: what its agent reported is not known yet. */
 export function setLatestBuild(m: TaskMemory, b: BuildSnapshot): void {
   m.records = { ...m.records, latestBuild: b, agentId: null, appId: null, agentLifecycle: null, appHealth: null };
-  m.reported = { buildNumber: b.buildNumber, healths: {} };
+}
+
+/** Whether a report is about the latest build, a start build: reports of any other build change nothing. */
+export function aboutLatestStart(m: TaskMemory, report: AgentReport): boolean {
+  const b = m.records.latestBuild;
+  return report.buildNumber === b.buildNumber && b.transition === 'start';
 }
 
 /**
- * Folds an agent report into memory. Returns whether it proves the agent was busy (the auto-pause
- * bump rule of §4.2: a `working` report, or the report that ends `working`).
+ * Folds an app status report into memory. Returns whether it proves the agent was busy (the
+ * auto-pause bump rule of §4.2: a `working` report, or the report that ends `working`).
  */
-export function applyReport(m: TaskMemory, report: AgentReport): { bumped: boolean } {
-  const b = m.records.latestBuild;
-  if (report.buildNumber !== b.buildNumber || b.transition !== 'start') return { bumped: false };
-  switch (report.kind) {
-    case 'lifecycle':
-      m.reported.lifecycle = report.state as AgentLifecycle;
-      if (m.records.agentId === report.agentId) m.records.agentLifecycle = report.state as AgentLifecycle;
-      return { bumped: false };
-    case 'app_health':
-      Object.assign(m.reported.healths, report.healths);
-      if (m.records.appId && report.healths[m.records.appId]) {
-        m.records.appHealth = report.healths[m.records.appId] as AppHealth;
-      }
-      return { bumped: false };
-    case 'app_status': {
-      if (!isAppStatusState(report.state)) return { bumped: false };
-      const previous = m.lastAppState;
-      m.lastAppState = report.state;
-      return { bumped: shouldBumpActivity(previous, report.state) };
-    }
-  }
+export function applyAppStatus(m: TaskMemory, state: string): { bumped: boolean } {
+  if (!isAppStatusState(state)) return { bumped: false };
+  const previous = m.lastAppState;
+  m.lastAppState = state;
+  return { bumped: shouldBumpActivity(previous, state) };
 }
 
 /** The agent has not reached a final start state yet (null: the build has not recorded it). */

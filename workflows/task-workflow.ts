@@ -24,6 +24,7 @@ import {
 import { records } from './task-activities';
 import { asBusinessFailure } from './failures';
 import { TaskRun } from './task-run';
+import { autoPause, autoPauseDelayMs, requestBuild, runBuild, settle } from './task-steps';
 import { buildInFlight, newMemory, type TaskOperation } from './task-state';
 import type { AppStatusState } from '../domain/task-status';
 
@@ -49,24 +50,89 @@ function checkRequest(req: BuildRequest | undefined): void {
 
 export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): Promise<void> {
   const run = new TaskRun(start.taskId);
-  const historyLimit = ('adopt' in start ? undefined : start.historyLimit) ?? HISTORY_LIMIT;
+  registerHandlers(run);
+
+  // the task's records: carried over from the previous run, written (create), or read (adopt)
+  const input = 'adopt' in start ? await adoptedInput(run, start) : start;
+  if (input?.carried) {
+    const memory = newMemory(input.carried.records);
+    memory.lastWorkingAtMs = input.carried.lastWorkingAt === null ? null : Date.parse(input.carried.lastWorkingAt);
+    memory.lastAppState = input.carried.lastAppState as AppStatusState | null;
+    run.ownerId = input.ownerId;
+    run.adopt(memory, input.carried.settling);
+  } else if (input) {
+    run.ownerId = input.ownerId;
+    nameTheRun(input);
+    try {
+      run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
+    } catch (err) {
+      run.fail(asBusinessFailure(err));
+    }
+  }
+
+  const historyLimit = input?.historyLimit ?? HISTORY_LIMIT;
   const shouldContinueAsNew = () => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > historyLimit;
   };
+  while (!run.finished()) {
+    if (run.in('reserving')) {
+      // an update is writing its build; the loop picks it up from the queue once it is written
+      await condition(() => !run.in('reserving'));
+      continue;
+    }
+    if (run.in('settling')) {
+      await settle(run);
+      continue;
+    }
+    const next = run.queue.shift();
+    if (next) {
+      await runBuild(run, next);
+      continue;
+    }
+    if (run.reportsUnread) {
+      await run.readReports();
+      continue;
+    }
+    if (input && shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      if (run.queue.length === 0 && !run.in('reserving')) {
+        await makeContinueAsNewFunc<typeof taskWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes })({
+          ...input,
+          carried: run.carried(),
+        });
+      }
+      continue;
+    }
+    // idle, or a failed delete waiting for another: an update, a report or the idle timeout wakes it
+    const waiting = run.phase;
+    const wake = () => !run.in(waiting) || run.queue.length > 0 || run.reportsUnread || shouldContinueAsNew();
+    const delay = autoPauseDelayMs(run);
+    if (delay === null) {
+      await condition(wake);
+    } else if (delay > 0 && (await condition(wake, delay))) {
+      continue;
+    } else if (autoPauseDelayMs(run) === 0) {
+      // reports that pushed the deadline back arrive without waking the loop; re-checked here
+      await autoPause(run);
+    }
+  }
+  await condition(allHandlersFinished);
+  run.publish();
+}
 
-  // Every handler is registered before the first await: update-with-start delivers the create
-  // update in the very first workflow task.
+/** Every handler is registered before the first await: update-with-start delivers the create update in the very first workflow task. */
+function registerHandlers(run: TaskRun): void {
   setHandler(createTaskUpdate, async () => {
     await condition(() => run.loaded);
-    if (run.createFailure) throw run.createFailure;
+    if (run.failure) throw run.failure;
     return run.mem().records.created;
   });
   const operate = (op: TaskOperation) => async (req: BuildRequest) => {
     if (!run.loaded) await condition(() => run.loaded);
     const o = OPERATIONS[op];
     const viaWorkspace = req.viaWorkspace === true;
-    return run.requestBuild({
+    return requestBuild(run, {
       op,
       transition: o.transition,
       reason: viaWorkspace ? BuildReason.initiator : o.reason,
@@ -85,70 +151,17 @@ export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): P
   setHandler(deleteTaskUpdate, operate('delete'), { validator: validate('delete'), description: 'Delete the workspace and the task' });
   setHandler(agentReportSignal, (report) => run.onReport(report));
   setHandler(taskViewQuery, () => ({
-    phase: run.phase,
+    phase: run.label(),
     latestBuildNumber: run.memory?.records.latestBuild.buildNumber ?? 0,
-    buildActive: run.reserving || (run.memory !== null && buildInFlight(run.memory.records.latestBuild)),
+    buildActive: run.phase === 'reserving' || (run.memory !== null && buildInFlight(run.memory.records.latestBuild)),
   }));
+}
 
-  // a task whose workflow had ended (or never ran) is adopted: its start arguments come from its records
-  const input = 'adopt' in start ? await records.loadTaskInput.executeWithOptions({ summary: 'adopt task' }, [{ taskId: start.taskId }]) : start;
-  if (!input) {
-    run.createFailure = ApplicationFailure.create({ type: TaskFailure.taskDeleted, message: 'The task has no workspace to manage.', nonRetryable: true });
-  } else if (input.carried) {
-    run.ownerId = input.ownerId;
-    const memory = newMemory(input.carried.records);
-    memory.lastWorkingAtMs = input.carried.lastWorkingAt === null ? null : Date.parse(input.carried.lastWorkingAt);
-    memory.lastAppState = input.carried.lastAppState as AppStatusState | null;
-    run.needsSettle = input.carried.settling;
-    run.adopt(memory);
-  } else {
-    run.ownerId = input.ownerId;
-    nameTheRun(input);
-    try {
-      run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
-    } catch (err) {
-      run.createFailure = asBusinessFailure(err);
-    }
-  }
-
-  while (!run.finished()) {
-    if (run.reserving) {
-      // an update is writing its build; the loop picks it up from the queue once it is written
-      await condition(() => !run.reserving);
-      continue;
-    }
-    const next = run.queue.shift();
-    if (next) {
-      await run.runBuild(next);
-      continue;
-    }
-    if (run.needsSettle) {
-      await run.settle();
-      continue;
-    }
-    if (shouldContinueAsNew()) {
-      await condition(allHandlersFinished);
-      if (run.queue.length === 0 && !run.reserving) {
-        await makeContinueAsNewFunc<typeof taskWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes })({
-          ...input!,
-          carried: run.carried(),
-        });
-      }
-      continue;
-    }
-    const wake = () => run.queue.length > 0 || run.needsSettle || run.reserving || shouldContinueAsNew();
-    const delay = run.autoPauseDelayMs();
-    if (delay === null) {
-      await condition(wake);
-    } else if (delay > 0 && (await condition(wake, delay))) {
-      continue;
-    } else if (run.autoPauseDelayMs() === 0) {
-      // reports that pushed the deadline back arrive without waking the loop; re-checked here
-      await run.autoPause();
-    }
-  }
-  await condition(allHandlersFinished);
-  run.publish();
+/** A task whose workflow had ended (or never ran): its start arguments come from its records. */
+async function adoptedInput(run: TaskRun, start: AdoptTaskInput): Promise<TaskWorkflowInput | null> {
+  const input = await records.loadTaskInput.executeWithOptions({ summary: 'adopt task' }, [{ taskId: start.taskId }]);
+  if (!input) run.fail(ApplicationFailure.create({ type: TaskFailure.taskDeleted, message: 'The task has no workspace to manage.', nonRetryable: true }));
+  return input;
 }
 
 /** Search attributes that identify the task, when the starter did not set them already. */

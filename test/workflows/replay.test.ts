@@ -7,15 +7,23 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
-import { createTask, handleOf, operate, readTask, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
+import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
 // Recorded histories of real task lifecycles are replayed against the current workflow code: a
 // change that would make a running task's workflow non-deterministic fails here, not in production.
+// Histories named before-read-reported-state--* were recorded before that patch and keep the path
+// of runs that began without it in the test.
 // Re-record (after an intended, patched() change) with:
 //   TASKD_RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts
 
 const HISTORIES = path.join(__dirname, 'histories');
 const recording = process.env.TASKD_RECORD_HISTORIES === '1';
+
+/** Whether the task's workflow has scheduled an activity of this type. */
+async function ran(stack: TestStack, taskId: string, activityType: string): Promise<boolean> {
+  const history = await stack.temporal.workflow.getHandle(`task-${taskId}`).fetchHistory();
+  return (history.events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+}
 
 async function save(stack: TestStack, name: string, taskId: string, runId?: string): Promise<void> {
   const handle = stack.temporal.workflow.getHandle(`task-${taskId}`, runId);
@@ -58,6 +66,7 @@ describe('task workflow replay', () => {
       const report = { agentId: task.workspace_agent_id!, buildNumber: 1 };
       await handleOf(stack, full.taskId).signal(agentReportSignal, { kind: 'app_status', ...report, appId: task.workspace_app_id!, state: 'working' });
       await handleOf(stack, full.taskId).signal(agentReportSignal, { kind: 'lifecycle', ...report, state: 'ready' });
+      await waitFor(() => ran(stack, full.taskId, 'readAgentState'), { what: 'the report read back' });
       await operate(stack, full.taskId, pauseTaskUpdate, req);
       await waitForStatus(stack, full.taskId, 'paused');
       await operate(stack, full.taskId, resumeTaskUpdate, req);
@@ -74,6 +83,24 @@ describe('task workflow replay', () => {
       await operate(stack, timeout.taskId, deleteTaskUpdate, req);
       await handleOf(stack, timeout.taskId).result();
       await save(stack, 'agent-start-timeout', timeout.taskId);
+
+      // the agent reports while the workflow waits for it: each report is read back
+      const reporting = await seedVersion(stack, seed, { echo: { agent_lifecycle: 'none' }, timeouts: { agent_ready_s: 120, app_healthy_s: 120 } });
+      const settled = taskInput(seed, reporting, { name: 'recorded-settled-by-reports' });
+      await createTask(stack, settled);
+      const waiting = await waitForStatus(stack, settled.taskId, 'initializing');
+      const agentId = await waitFor(async () => (await readTask(stack, settled.taskId))?.workspace_agent_id);
+      const appId = waiting.workspace_app_id ?? (await readTask(stack, settled.taskId))!.workspace_app_id!;
+      await waitFor(async () => (await handleOf(stack, settled.taskId).query(taskViewQuery)).phase === 'awaiting agent', { what: 'awaiting the agent' });
+      await rows(stack, `update workspace_agents set lifecycle_state = 'ready' where id = ?`, [agentId]);
+      await handleOf(stack, settled.taskId).signal(agentReportSignal, { kind: 'lifecycle', agentId, buildNumber: 1, state: 'ready' });
+      await rows(stack, `update workspace_apps set health = 'healthy' where id = ?`, [appId]);
+      await handleOf(stack, settled.taskId).signal(agentReportSignal, { kind: 'app_health', agentId, buildNumber: 1, healths: { [appId]: 'healthy' } });
+      await waitForStatus(stack, settled.taskId, 'active');
+      await waitFor(async () => (await handleOf(stack, settled.taskId).query(taskViewQuery)).phase === 'idle', { what: 'settled' });
+      await operate(stack, settled.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, settled.taskId).result();
+      await save(stack, 'settled-by-reports', settled.taskId);
 
       // idle → auto-pause, then a failing resume
       const idle = await seedVersion(stack, seed, { auto_pause: { idle_timeout_s: 1 }, echo: { fail: ['start'] } });

@@ -138,7 +138,7 @@ export async function waitForStatus(stack: TestStack, taskId: string, status: st
       { timeoutMs, intervalMs: 100, what: `task to be ${status}` },
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last row: ${JSON.stringify(last)}`);
+    throw new Error(`${(err as Error).message}; last row: ${JSON.stringify(last)}`, { cause: err });
   }
 }
 

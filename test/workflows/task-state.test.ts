@@ -7,14 +7,17 @@ import type { BuildSnapshot, TaskRecordsState } from '../../workflows/contracts'
 import { retryDelayMs, signBody, DEFAULT_DELIVERY_POLICY } from '../../worker/notification-delivery';
 import { TaskFailure } from '../../workflows/contracts';
 import {
-  applyAppState,
-  applyReport,
+  aboutLatestStart,
+  applyAgentState,
+  applyAppStatus,
   newMemory,
   rejectOperation,
   setLatestBuild,
   statusOf,
   type TaskMemory,
 } from '../../workflows/task-state';
+import { ReportOverlay } from '../../workflows/legacy-reports';
+import { SETTLING, TRANSITIONS, type Phase } from '../../workflows/task-phase';
 import type { JobStatus } from '../../domain/task-status';
 
 function memory(build: Partial<BuildSnapshot> = {}, rest: Partial<TaskRecordsState> = {}): TaskMemory {
@@ -83,35 +86,69 @@ describe('status and agent reports', () => {
     assert.equal(statusOf(m), 'initializing');
   });
 
-  it('reports about an older build are ignored', () => {
-    const m = memory({ buildNumber: 3 }, { agentLifecycle: 'starting' });
-    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 2, state: 'ready' });
-    assert.equal(m.records.agentLifecycle, 'starting');
-    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 3, state: 'ready' });
-    assert.equal(m.records.agentLifecycle, 'ready');
+  it('only reports about the latest build, a start build, count', () => {
+    const m = memory({ buildNumber: 3 });
+    const lifecycle = (buildNumber: number) => ({ kind: 'lifecycle' as const, agentId: 'agent-1', buildNumber, state: 'ready' });
+    assert.equal(aboutLatestStart(m, lifecycle(2)), false);
+    assert.equal(aboutLatestStart(m, lifecycle(3)), true);
+    setLatestBuild(m, { buildId: 'b4', buildNumber: 4, transition: 'stop', jobStatus: 'running', reason: 'task_manual_pause' });
+    assert.equal(aboutLatestStart(m, lifecycle(4)), false);
   });
 
-  it('a database read taken before a processed report does not undo it', () => {
+  it('a read of the reported state replaces what memory held about the agent and app', () => {
+    const m = memory({ jobStatus: 'succeeded' }, { agentLifecycle: 'starting', appHealth: 'initializing' });
+    assert.equal(statusOf(m), 'initializing');
+    applyAgentState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'ready', appHealth: 'healthy' });
+    assert.equal(statusOf(m), 'active');
+    applyAgentState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'start_timeout', appHealth: 'unhealthy' });
+    assert.equal(statusOf(m), 'error');
+  });
+
+  it('runs that fold reports in: a database read taken before a folded report does not undo it', () => {
     const m = memory({ jobStatus: 'running' }, { agentId: null, appId: null, agentLifecycle: null, appHealth: null });
-    applyReport(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 1, state: 'ready' });
-    applyReport(m, { kind: 'app_health', agentId: 'agent-1', buildNumber: 1, healths: { 'app-1': 'healthy' } });
+    const overlay = new ReportOverlay(1);
+    overlay.fold(m, { kind: 'lifecycle', agentId: 'agent-1', buildNumber: 1, state: 'ready' });
+    overlay.fold(m, { kind: 'app_health', agentId: 'agent-1', buildNumber: 1, healths: { 'app-1': 'healthy' } });
     m.records.latestBuild.jobStatus = 'succeeded';
-    applyAppState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'created', appHealth: 'initializing' }, true);
+    overlay.applyRead(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'created', appHealth: 'initializing' }, true);
     assert.equal(statusOf(m), 'active');
     // without overlay (a timeout's authoritative write) the read wins
-    applyAppState(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'start_timeout', appHealth: 'unhealthy' }, false);
+    overlay.applyRead(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'start_timeout', appHealth: 'unhealthy' }, false);
     assert.equal(statusOf(m), 'error');
+    // reports about an earlier build are not overlaid on a new one
+    overlay.newBuild(2);
+    overlay.applyRead(m, { agentId: 'agent-1', appId: 'app-1', agentLifecycle: 'created', appHealth: 'initializing' }, true);
+    assert.equal(m.records.agentLifecycle, 'created');
   });
 
   it('working, and leaving working, count as activity; idle after idle does not (§4.2)', () => {
     const m = memory();
-    const status = (state: string) => applyReport(m, { kind: 'app_status', agentId: 'agent-1', buildNumber: 1, appId: 'app-1', state }).bumped;
+    const status = (state: string) => applyAppStatus(m, state).bumped;
     assert.equal(status('idle'), false);
     assert.equal(status('working'), true);
     assert.equal(status('working'), true);
     assert.equal(status('complete'), true);
     assert.equal(status('idle'), false);
     assert.equal(status('bogus'), false);
+  });
+});
+
+describe('the run\'s phases', () => {
+  const phases = Object.keys(TRANSITIONS) as Phase[];
+
+  it('every phase is reached from loading, and only failed and deleted have no way out', () => {
+    const reached = new Set<Phase>(['loading']);
+    const todo: Phase[] = ['loading'];
+    for (let p = todo.pop(); p; p = todo.pop()) {
+      for (const q of TRANSITIONS[p]) if (!reached.has(q)) todo.push(reached.add(q) && q);
+    }
+    assert.deepEqual([...reached].sort(), [...phases].sort());
+    assert.deepEqual(phases.filter((p) => TRANSITIONS[p].length === 0).sort(), ['deleted', 'failed']);
+  });
+
+  it('an update may take over from every phase in which it is not refused or made to wait', () => {
+    for (const p of ['idle', 'deleteFailed', ...SETTLING] as Phase[]) assert.ok(TRANSITIONS[p].includes('reserving'), p);
+    for (const p of ['loading', 'building', 'finishing', 'reserving'] as Phase[]) assert.ok(!TRANSITIONS[p].includes('reserving'), p);
   });
 });
 

@@ -1,0 +1,234 @@
+import { condition, isCancellation, log, patched, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { StartOutcome } from '../provisioner/driver';
+import { BuildReason, type BuildRef, type StartTimeoutStage, type TaskNotificationEvent } from './contracts';
+import { asBusinessFailure, failureMessage } from './failures';
+import { HOST_PICKUP_TIMEOUT, provisioning, records, sideEffects } from './task-activities';
+import { SETTLING } from './task-phase';
+import type { BuildRequest, QueuedBuild, TaskRun } from './task-run';
+import { agentStarting, appInitializing, applyAgentState, rejectOperation, setLatestBuild } from './task-state';
+
+// The steps of a task's story: write the next build (an update's handler), run a queued build to its
+// end, settle a start (bounded waits for the agent and the task app), pause a task that has been idle
+// too long (the main loop).
+
+/** Patch id: a failed delete build keeps the workflow (and the workspace deletable), see runBuild. */
+export const FAILED_DELETE_RETRYABLE = 'failed-delete-retryable';
+
+/**
+ * Writes build N+1 and queues it for the main loop. The number is reserved in memory before the
+ * first await, so a concurrent update's validator already sees a build in flight.
+ */
+export async function requestBuild(run: TaskRun, req: BuildRequest): Promise<BuildRef> {
+  while (run.phase === 'finishing') await condition(() => run.phase !== 'finishing');
+  run.assertAllowed(req.op);
+  const m = run.mem();
+  const from = run.phase;
+  const saved = { records: m.records, overlay: run.overlay?.snapshot() };
+  const buildNumber = m.records.latestBuild.buildNumber + 1;
+  setLatestBuild(m, { buildId: '', buildNumber, transition: req.transition, jobStatus: 'pending', reason: req.reason });
+  run.overlay?.newBuild(buildNumber);
+  run.moveTo('reserving');
+  run.publish();
+  try {
+    const ref = await records.createBuild.executeWithOptions({ summary: `build #${buildNumber} ${req.transition} (${req.reason})` }, [
+      {
+        taskId: run.taskId,
+        workspaceId: m.records.created.workspaceId,
+        buildNumber,
+        transition: req.transition,
+        reason: req.reason,
+        initiatorId: req.initiatorId,
+        requestId: req.requestId,
+        operationKey: uuid4(),
+      },
+    ]);
+    m.records = { ...m.records, latestBuild: { ...m.records.latestBuild, buildId: ref.buildId } };
+    if (req.op === 'delete') m.deleteAccepted = true;
+    const queued: QueuedBuild = { ref, transition: req.transition, reason: req.reason, notify: req.notify };
+    if (req.orphan && req.transition === 'delete') queued.orphan = true;
+    run.queue.push(queued);
+    run.moveTo('idle');
+    return ref;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // createBuild is one transaction: nothing was written, so the reservation is simply released
+    m.records = saved.records;
+    run.overlay?.restore(saved.overlay);
+    // the reservation may have interrupted a settle that still has to finish
+    run.moveTo(run.unsettled() ? 'settling' : SETTLING.includes(from) ? 'idle' : (from as 'idle' | 'deleteFailed'));
+    throw asBusinessFailure(err);
+  } finally {
+    run.publish();
+  }
+}
+
+/** beginBuild → provisionWorkspace → completeBuild | failBuild, then what the transition implies. */
+export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
+  const m = run.mem();
+  const { buildId, buildNumber } = q.ref;
+  const story = `build #${buildNumber} ${q.transition} (${q.reason})`;
+  run.moveTo('building');
+  if (q.notify) await notify(run, buildId, q.notify);
+  await records.beginBuild.executeWithOptions({ summary: story }, [{ buildId }]);
+  setJob(run, buildId, 'running');
+  let outcome: StartOutcome;
+  try {
+    outcome = await provision(run, buildId, q.orphan ? `${story}, orphaned` : story, q.orphan === true);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    run.moveTo('finishing');
+    await records.failBuild.executeWithOptions({ summary: story }, [{ buildId, error: failureMessage(err) }]);
+    setJob(run, buildId, 'failed');
+    if (q.transition !== 'delete') {
+      run.moveTo('idle');
+    } else if (patched(FAILED_DELETE_RETRYABLE)) {
+      // the task is gone (deleted when the delete was accepted, §3.5) but its workspace stands: the
+      // run stays to run another delete build for it — a retry, or an orphaning one
+      run.moveTo(m.records.deleted ? 'deleted' : 'deleteFailed');
+      await finalizeDelete(run, false);
+      run.publish();
+    } else {
+      // older runs ended here with the workspace still standing and nothing left to delete it with
+      run.moveTo('deleted');
+      await finalizeDelete(run, false);
+      m.records = { ...m.records, deleted: true };
+    }
+    return;
+  }
+  run.moveTo('finishing');
+  // completeBuild reads the agent's state after every report signalled so far
+  run.reportsUnread = false;
+  const done = await records.completeBuild.executeWithOptions({ summary: story }, [{ buildId, outcome }]);
+  run.moveTo(q.transition === 'start' ? 'settling' : q.transition === 'delete' ? 'deleted' : 'idle');
+  setJob(run, buildId, 'succeeded');
+  if (run.overlay) run.overlay.applyRead(m, done, true);
+  else {
+    m.records = { ...m.records, hostId: done.hostId };
+    applyAgentState(m, done);
+  }
+  if (q.transition === 'start') {
+    m.lastWorkingAtMs = Date.now();
+    m.lastAppState = null;
+  } else if (q.transition === 'stop' && q.reason === BuildReason.autoPause) {
+    await notify(run, buildId, { kind: 'paused', pauseReason: 'idle timeout' });
+  } else if (q.transition === 'delete') {
+    await finalizeDelete(run, true);
+    m.records = { ...m.records, deleted: true };
+    m.deleteAccepted = true;
+  }
+  run.publish();
+}
+
+/** Waits (bounded) for the agent to be ready and the task app healthy after a start (§2.1). */
+export async function settle(run: TaskRun): Promise<void> {
+  const m = run.mem();
+  // an update's reservation takes the run out of settling: the new build is what matters now
+  const interrupted = () => !SETTLING.includes(run.phase);
+  if (run.reportsUnread) await run.readReports();
+  if (interrupted()) return;
+  const { agentReadyS, appHealthyS } = m.records.settings;
+  if (agentStarting(m)) {
+    run.moveTo('awaitingAgent');
+    run.publish();
+    const ready = await awaitReports(run, () => !agentStarting(m) || interrupted(), agentReadyS * 1000, 'awaitAgentReady');
+    if (interrupted()) return;
+    if (!ready) await markStartTimeout(run, 'agent', agentReadyS);
+    if (interrupted()) return;
+  }
+  if (appInitializing(m) && !agentStarting(m)) {
+    run.moveTo('awaitingApp');
+    run.publish();
+    const healthy = await awaitReports(run, () => !appInitializing(m) || interrupted(), appHealthyS * 1000, 'awaitAppHealthy');
+    if (interrupted()) return;
+    if (!healthy) await markStartTimeout(run, 'app', appHealthyS);
+    if (interrupted()) return;
+  }
+  run.moveTo('idle');
+  run.publish();
+}
+
+/**
+ * Waits until `done`, for at most `timeoutMs`, reading the agent's reports as their signals
+ * arrive; false when the time ran out. Runs that fold reports into memory wait in one condition.
+ */
+async function awaitReports(run: TaskRun, done: () => boolean, timeoutMs: number, summary: string): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  let left = timeoutMs;
+  for (;;) {
+    if (!(await condition(() => done() || run.reportsUnread, left, { summary }))) return false;
+    if (!run.reportsUnread) return true;
+    await run.readReports();
+    left = until - Date.now();
+    if (done() || left <= 0) return done();
+  }
+}
+
+/** Milliseconds until the idle timeout pauses the task; null when auto-pause does not apply now. */
+export function autoPauseDelayMs(run: TaskRun): number | null {
+  const m = run.memory;
+  const idle = m?.records.settings.idleTimeoutS;
+  if (!m || !idle || m.lastWorkingAtMs === null || rejectOperation(m, 'pause')) return null;
+  const b = m.records.latestBuild;
+  if (b.transition !== 'start' || b.jobStatus !== 'succeeded') return null;
+  return Math.max(0, m.lastWorkingAtMs + idle * 1000 - Date.now());
+}
+
+/** §7.2: a stop build with reason task_auto_pause; Task Paused (idle timeout) once it succeeds. */
+export async function autoPause(run: TaskRun): Promise<void> {
+  try {
+    await requestBuild(run, { op: 'pause', transition: 'stop', reason: BuildReason.autoPause, initiatorId: run.ownerId, notify: null });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // try again after another idle period rather than at once
+    run.mem().lastWorkingAtMs = Date.now();
+    log.warn('auto-pause was not queued', { taskId: run.taskId, error: (err as Error).message });
+  }
+}
+
+function setJob(run: TaskRun, buildId: string, jobStatus: 'running' | 'succeeded' | 'failed'): void {
+  const m = run.mem();
+  if (m.records.latestBuild.buildId === buildId) {
+    m.records = { ...m.records, latestBuild: { ...m.records.latestBuild, jobStatus } };
+  }
+  run.publish();
+}
+
+function provision(run: TaskRun, buildId: string, story: string, orphan: boolean): Promise<StartOutcome> {
+  const hostId = run.mem().records.hostId;
+  // a workspace that lives on one host (process driver) is built by that host's worker; an orphaning
+  // delete runs no provisioner, so any worker takes it — also when that host is gone for good
+  const routing = hostId && !orphan
+    ? { taskQueue: `${workflowInfo().taskQueue}@${hostId}`, scheduleToStartTimeout: HOST_PICKUP_TIMEOUT }
+    : {};
+  return provisioning.provisionWorkspace.executeWithOptions({ summary: story, ...routing }, [orphan ? { buildId, orphan } : { buildId }]);
+}
+
+async function markStartTimeout(run: TaskRun, stage: StartTimeoutStage, timeoutS: number): Promise<void> {
+  const m = run.mem();
+  const buildId = m.records.latestBuild.buildId;
+  // the activity's read comes after every report signalled so far
+  run.reportsUnread = false;
+  const state = await records.markStartTimeout.executeWithOptions(
+    { summary: stage === 'agent' ? `agent not ready after ${timeoutS}s` : `app not healthy after ${timeoutS}s` },
+    [{ taskId: run.taskId, buildId, stage, timeoutS }],
+  );
+  // an update may have queued the next build meanwhile; the read then describes the wrong one
+  if (m.records.latestBuild.buildId === buildId) applyAgentState(m, state);
+}
+
+async function notify(run: TaskRun, buildId: string, event: TaskNotificationEvent): Promise<void> {
+  try {
+    await sideEffects.enqueueNotification.executeWithOptions({ summary: `task ${event.kind}` }, [{ taskId: run.taskId, buildId, event }]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // notifications never fail what caused them (§7.1): the event is logged instead
+    log.warn('notification could not be enqueued', { taskId: run.taskId, buildId, event: event.kind, error: failureMessage(err) });
+  }
+}
+
+/** The task stays soft-deleted with its snapshot removed; with a successful build its workspace is gone too. */
+async function finalizeDelete(run: TaskRun, buildSucceeded: boolean): Promise<void> {
+  const m = run.mem();
+  await records.finalizeDelete({ taskId: run.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
+  m.deleteAccepted = true;
+}
