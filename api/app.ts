@@ -12,8 +12,6 @@ import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
 
-export type ApiApp = OpenAPIHono<AppEnv>;
-
 /** Builds the HTTP application; all I/O goes through deps so tests can boot it against real services. */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();

@@ -1,3 +1,4 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config';
@@ -48,3 +49,6 @@ export interface AppEnv {
     agent: AgentActor;
   };
 }
+
+/** The application and its routers, as every route module registers on them. */
+export type ApiApp = OpenAPIHono<AppEnv>;

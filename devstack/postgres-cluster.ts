@@ -144,7 +144,7 @@ export async function initCluster(options: {
         return;
       }
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-        throw new Error(`${dataDir} is not empty and is not a PostgreSQL data directory`);
+        throw new Error(`${dataDir} is not empty and is not a PostgreSQL data directory`, { cause: err });
       }
       throw err;
     }

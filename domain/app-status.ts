@@ -43,6 +43,7 @@ const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
 const HTML_TAG = /<\/?[a-zA-Z][^>]*>|<[!?][^>]*>/g;
 // CSI, OSC, DCS/SOS/PM/APC strings, then any other escape sequence.
 const ANSI =
+  // eslint-disable-next-line no-control-regex -- matching terminal control sequences is the point
   /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][\s\S]*?(?:\x07|\x1b\\)|\x1b[PX^_][\s\S]*?\x1b\\|\x1b[ -/]*[0-~]/g;
 
 /**

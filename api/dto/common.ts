@@ -1,4 +1,5 @@
-import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import type { ApiApp } from '../context';
 
 // Shared OpenAPI pieces: Coder's error envelope and the session-token security scheme.
 
@@ -39,7 +40,7 @@ export function jsonContent<T extends z.ZodType>(schema: T, description: string)
 }
 
 /** Declares the session-token scheme that SESSION_SECURITY refers to in the OpenAPI document. */
-export function registerSessionSecurityScheme(api: OpenAPIHono<any, any, any>): void {
+export function registerSessionSecurityScheme(api: ApiApp): void {
   api.openAPIRegistry.registerComponent('securitySchemes', 'CoderSessionToken', {
     type: 'apiKey',
     in: 'header',

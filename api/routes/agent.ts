@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { ApiApp } from '../app';
-import type { AppDeps, AppEnv } from '../context';
+import type { ApiApp, AppDeps, AppEnv } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, withCause } from '../errors';
 import { requireAgent } from '../middleware/agent-auth';
 import { replaceNul } from '../middleware/no-nul';

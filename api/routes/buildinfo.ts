@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { jsonContent } from '../dto/common';
 import pkg from '../../package.json';
 

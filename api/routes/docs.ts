@@ -1,5 +1,4 @@
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 
 // A browsable API reference that works offline: a static page whose inline script renders
 // ./openapi.json (the document generated from the validating schemas). Relative URLs keep it

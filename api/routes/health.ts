@@ -1,5 +1,4 @@
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { pendingMigrations } from '../../db/orm';
 import { fork, sql } from '../../db/sql';
 

@@ -1,5 +1,4 @@
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { registerAgentRoutes } from './agent';
 import { registerBuildInfoRoutes } from './buildinfo';
 import { registerDocsRoutes } from './docs';

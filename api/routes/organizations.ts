@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { Actor, AppDeps } from '../context';
+import type { Actor, ApiApp, AppDeps } from '../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';

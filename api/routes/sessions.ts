@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import type { ApiApp } from '../app';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Actor, AppDeps } from '../context';
+import type { Actor, ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
 import { readableUser, userByEmail } from '../../db/users';

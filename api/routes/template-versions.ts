@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
 import {

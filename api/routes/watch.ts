@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ApiApp } from '../app';
-import type { AppDeps } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { requireUser } from '../middleware/auth';
 import { SESSION_SECURITY, errorResponses } from '../dto/common';
 import { resolveTaskPath } from '../tasks/params';

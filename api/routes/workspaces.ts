@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { ApiApp } from '../app';
-import type { AppDeps, AppEnv } from '../context';
+import type { ApiApp, AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';

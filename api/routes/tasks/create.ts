@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../../app';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Actor, AppDeps } from '../../context';
+import type { Actor, ApiApp, AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { recordAudit } from '../../audit';

@@ -1,5 +1,4 @@
-import type { ApiApp } from '../../app';
-import type { AppDeps } from '../../context';
+import type { ApiApp, AppDeps } from '../../context';
 import { ApiError } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { resolveUserParam } from '../../tasks/params';

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ApiApp } from '../../app';
 import { ApiError, conflict, notFound } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { recordAudit } from '../../audit';
@@ -9,8 +8,8 @@ import { resolveTaskPath } from '../../tasks/params';
 import { orInternal } from '../../tasks/internal';
 import { auditDiff } from '../../tasks/audit-diff';
 import { taskInputRequest, taskParams } from '../../tasks/schemas';
-import { lockTaskPrompt, setTaskPrompt } from '../../../db/tasks';
-import type { AppDeps } from '../../context';
+import { lockTaskPrompt, setTaskPrompt } from '../../../db/task-prompt';
+import type { ApiApp, AppDeps } from '../../context';
 import { trimSpace } from '../../../domain/go-text';
 
 // PATCH /tasks/{user}/{task}/input (spec §3.6): the prompt may change only while the task is

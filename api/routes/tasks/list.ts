@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../../app';
 import { ApiError } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { listScope } from '../../../db/scope';
-import type { AppDeps } from '../../context';
+import type { ApiApp, AppDeps } from '../../context';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
 import { taskJson, tasksListSchema } from '../../dto/task';
 import { orInternal } from '../../tasks/internal';

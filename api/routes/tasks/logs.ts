@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../../app';
-import type { AppDeps } from '../../context';
+import type { ApiApp, AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';

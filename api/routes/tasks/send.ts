@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { ApiApp } from '../../app';
-import type { AppDeps } from '../../context';
+import type { ApiApp, AppDeps } from '../../context';
 import { ApiError } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
