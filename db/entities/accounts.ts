@@ -70,3 +70,23 @@ export const ApiKey = defineEntity({
   },
 });
 export type IApiKey = InferEntity<typeof ApiKey>;
+
+// Failed password logins, keyed by a SHA-256 of "<client address>|<email>" (api/auth/login-throttle.ts):
+// no address or email is stored, and rows older than the window go as new failures arrive.
+export const LoginFailure = defineEntity({
+  name: 'LoginFailure',
+  tableName: 'login_failures',
+  properties: {
+    id: p.bigint().primary().autoincrement(),
+    keyHash: p.character().length(64),
+    failedAt: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [
+    {
+      name: 'login_failures_key_hash_failed_at_index',
+      expression: 'create index "login_failures_key_hash_failed_at_index" on "login_failures" ("key_hash", "failed_at" desc)',
+    },
+    { properties: ['failedAt'] },
+  ],
+});
+export type ILoginFailure = InferEntity<typeof LoginFailure>;

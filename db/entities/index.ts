@@ -4,14 +4,14 @@ export * from './workspaces';
 export * from './tasks';
 export * from './ops';
 
-import { ApiKey, Organization, OrganizationMember, User } from './accounts';
+import { ApiKey, LoginFailure, Organization, OrganizationMember, User } from './accounts';
 import { Template, TemplateVersion, TemplateVersionPreset } from './templates';
 import { Workspace, WorkspaceAgent, WorkspaceApp, WorkspaceAppStatus, WorkspaceBuild } from './workspaces';
 import { Task, TaskMessage, TaskSnapshot, TaskWorkspaceApp } from './tasks';
 import { AuditLog, NotificationMessage, SiteConfig } from './ops';
 
 export const ALL_ENTITIES = [
-  User, Organization, OrganizationMember, ApiKey,
+  User, Organization, OrganizationMember, ApiKey, LoginFailure,
   Template, TemplateVersion, TemplateVersionPreset,
   Workspace, WorkspaceBuild, WorkspaceAgent, WorkspaceApp, WorkspaceAppStatus,
   Task, TaskWorkspaceApp, TaskSnapshot, TaskMessage,
