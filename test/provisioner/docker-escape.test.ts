@@ -19,7 +19,6 @@ import { startChildWorker, type ChildWorker } from '../helpers/child-worker';
 import { dockerForTests, onDocker, removeDeployment, volumeFile, type WorkspaceOnDocker } from '../helpers/docker';
 import { TEST_PROGRAMS } from '../helpers/docker-image';
 import { createLogger } from '../../lib/logger';
-import { freePort } from '../../devstack/free-port';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { startTemporalDevServer, type TemporalDevServer } from '../../devstack/temporal-server';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
