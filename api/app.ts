@@ -8,6 +8,7 @@ import type { AppDeps, AppEnv } from './context';
 import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './errors';
 import { toValidations } from '../domain/workspace-definition';
 import { nulValidations, rejectNulInUrl } from './middleware/no-nul';
+import { noStore, securityHeaders } from './middleware/security-headers';
 import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
@@ -16,6 +17,7 @@ import { registerWebRoutes } from './routes/web';
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
+  app.use('*', securityHeaders);
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -54,6 +56,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use('/api/*', rejectNulInUrl);
+  app.use('/api/*', noStore);
 
   registerHealthRoutes(app, deps);
   registerWebRoutes(app, deps);

@@ -6,6 +6,7 @@ import type { ApiApp, AppDeps } from '../context';
 import { sessionTokenFrom } from '../middleware/auth';
 import { countUsers } from '../../db/users';
 import { verifyApiKey } from '../auth/api-keys';
+import { PAGE_SECURITY_POLICY } from '../middleware/security-headers';
 
 // The dashboard (web/): plain ES modules and CSS committed as source, so nothing has to be built.
 // `/` is the page; `/web/<name>.<ext>` its assets, from one flat folder whose names are checked
@@ -26,24 +27,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg)$/;
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-function securityHeaders(c: Context): void {
-  c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
-  c.header('X-Frame-Options', 'DENY');
-  c.header('Cross-Origin-Opener-Policy', 'same-origin');
+/** The page's own policy; the headers every response carries come from api/middleware/security-headers.ts. */
+function pagePolicy(c: Context): void {
+  c.header('Content-Security-Policy', PAGE_SECURITY_POLICY);
 }
 
 async function sendFile(c: Context, name: string): Promise<Response> {
@@ -53,7 +39,7 @@ async function sendFile(c: Context, name: string): Promise<Response> {
   } catch {
     return c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404);
   }
-  securityHeaders(c);
+  pagePolicy(c);
   // revalidated on every load, so a new checkout is picked up without stale module graphs
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
   c.header('ETag', etag);
@@ -70,7 +56,7 @@ export function registerWebRoutes(app: ApiApp, _deps: AppDeps): void {
     const token = sessionTokenFrom(c);
     const signedIn = token ? (await verifyApiKey(em, token, { cache: c.get('sessions') })).ok : false;
     const firstUserCreated = signedIn || (await countUsers(em)) > 0;
-    securityHeaders(c);
+    pagePolicy(c);
     c.header('Cache-Control', 'no-store');
     return c.json({ signed_in: signedIn, first_user_created: firstUserCreated }, 200);
   });

@@ -57,7 +57,7 @@ async function reauthenticate(c: Context<AppEnv>, deps: AppDeps): Promise<void> 
 
 export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvents, spec: WatchSpec): Response {
   c.header('X-Accel-Buffering', 'no');
-  return streamSSE(c, async (stream: SSEStreamingApi) => {
+  const response = streamSSE(c, async (stream: SSEStreamingApi) => {
     const log = c.get('log');
     let ended = false;
     let finish: () => void = () => {};
@@ -138,4 +138,7 @@ export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvent
       unsubscribe();
     }
   });
+  // Hono's SSE helper says no-cache; a stream of conversations is kept by nobody, as every API answer
+  response.headers.set('Cache-Control', 'no-store');
+  return response;
 }

@@ -286,6 +286,15 @@ describe('dashboard', () => {
     assert.deepEqual(lines, ['Wrote <strong>three</strong> haikus about <code>retries</code>…', 'Plan', '&lt;b&gt;not markup&lt;/b&gt;']);
   });
 
+  test('the API reference renders under its Content-Security-Policy', async () => {
+    const res = await page.goto(`${stack.baseUrl}/api/v2/docs`);
+    assert.match(res!.headers()['content-security-policy'], /frame-ancestors 'none'/);
+    // drawn by the served script from openapi.json: a blocked script or fetch would leave "Loading…"
+    await page.getByRole('heading', { level: 2, name: 'Tasks' }).waitFor();
+    assert.ok((await page.locator('details').count()) > 20);
+    assert.match((await page.locator('#title').textContent()) ?? '', /^taskd API \d/);
+  });
+
   test('no console errors along the way', () => {
     assert.deepEqual(browser.problems, []);
   });
