@@ -9,6 +9,7 @@ import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './erro
 import { toValidations } from '../domain/workspace-definition';
 import { nulValidations, rejectNulInUrl } from './middleware/no-nul';
 import { noStore, securityHeaders } from './middleware/security-headers';
+import { refuseForgedCookieWrites } from './middleware/csrf';
 import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps) {
     c.set('sessions', deps.sessions);
     await next();
   });
+
+  app.use('/api/*', refuseForgedCookieWrites(deps.config.http.accessUrl));
 
   // Coder decodes every request body as JSON whatever its Content-Type (curl -d sends a form type);
   // the route validators only read JSON bodies, so label the body for them instead of answering 415.

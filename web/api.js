@@ -1,5 +1,7 @@
 // The dashboard's only door to the server: same-origin JSON requests authenticated by the HttpOnly
-// session cookie the login route sets, and Coder's error envelope turned into readable words.
+// session cookie the login route sets, and Coder's error envelope turned into readable words. Every
+// write says Content-Type: application/json, body or not: the server accepts cookie-signed writes
+// only with it (what an HTML form on another site cannot send).
 
 export const API = '/api/v2';
 
@@ -23,7 +25,7 @@ export async function request(method, url, body) {
   try {
     res = await fetch(url, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: method === 'GET' ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
     });

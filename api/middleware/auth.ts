@@ -17,13 +17,19 @@ export const SIGNED_OUT_MESSAGE = 'You are signed out or your session has expire
 
 export const signedOut = (detail: string) => new ApiError(401, SIGNED_OUT_MESSAGE, detail);
 
-export function sessionTokenFrom(c: Context): string | undefined {
+/** The presented session token and what carried it; the headers take precedence over the cookie. */
+export function presentedSessionToken(c: Context): { token: string; via: 'header' | 'bearer' | 'cookie' } | undefined {
   const header = c.req.header(SESSION_TOKEN_HEADER)?.trim();
-  if (header) return header;
+  if (header) return { token: header, via: 'header' };
   const authorization = c.req.header('Authorization');
   const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (bearer) return bearer[1];
-  return getCookie(c, SESSION_TOKEN_COOKIE) || undefined;
+  if (bearer) return { token: bearer[1]!, via: 'bearer' };
+  const cookie = getCookie(c, SESSION_TOKEN_COOKIE);
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}
+
+export function sessionTokenFrom(c: Context): string | undefined {
+  return presentedSessionToken(c)?.token;
 }
 
 const REASONS = {

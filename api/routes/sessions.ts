@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor, ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
+import { refuseCrossSite } from '../middleware/csrf';
 import { readableUser, userByEmail } from '../../db/users';
 import { tokenNameTaken } from '../../db/api-keys';
 import { clientIp, recordAudit } from '../audit';
@@ -58,11 +59,12 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       path: '/users/login',
       tags: ['Authorization'],
       summary: 'Log in with email and password',
+      middleware: [refuseCrossSite(deps.config.http.accessUrl)] as const,
       request: { body: jsonBody(loginBody) },
       responses: {
         201: jsonContent(loginResponse, 'Logged in'),
         429: jsonContent(ErrorSchema, 'Too many failed attempts'),
-        ...errorResponses(400, 401),
+        ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
+import { refuseCrossSite } from '../middleware/csrf';
 import { ORG_ADMIN_ROLE } from '../../db/scope';
 import { countUsers, lockFirstUser, readableUser, userDetails, visibleUsers } from '../../db/users';
 import { ensureDefaultOrganization, organizationsByIds, sharedOrganizations } from '../../db/organizations';
@@ -52,7 +53,7 @@ const createUserBody = z
   })
   .openapi('CreateUserRequestWithOrgs');
 
-export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
+export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
   registerSessionSecurityScheme(api);
 
   api.openapi(
@@ -78,8 +79,9 @@ export function registerUserRoutes(api: ApiApp, _deps: AppDeps): void {
       path: '/users/first',
       tags: ['Users'],
       summary: 'Create the first user (site owner) and the default organization',
+      middleware: [refuseCrossSite(deps.config.http.accessUrl)] as const,
       request: { body: jsonBody(firstUserBody) },
-      responses: { 201: jsonContent(firstUserResponse, 'Created'), ...errorResponses(400, 409) },
+      responses: { 201: jsonContent(firstUserResponse, 'Created'), ...errorResponses(400, 403, 409) },
     }),
     async (c) => {
       const body = c.req.valid('json');

@@ -8,6 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -229,6 +231,52 @@ describe('dashboard', () => {
     await page.getByText('No tasks yet.').waitFor({ timeout: LIVE });
     taskPath = '';
     await assertNotReloaded();
+  });
+
+  test('a page on another port of this host cannot act with the signed-in cookie, nor swap it by a forged login', async () => {
+    // the attack a workspace app on a loopback port could mount: same site, so SameSite=Lax sends the cookie
+    const login = await stack.api('POST', '/api/v2/users/login', { body: { email: OWNER.email, password: OWNER.password } });
+    const token = login.body.session_token;
+    const mallory = await stack.api('POST', '/api/v2/users', {
+      token,
+      body: { email: 'mallory@example.com', username: 'mallory', password: 'mallory-password-1' },
+    });
+    assert.equal(mallory.status, 201);
+    const [{ version_id: versionId }] = await sql<{ version_id: string }>(stack, 'select id as version_id from template_versions limit 1');
+    const field = (json: Record<string, string>) => {
+      const text = JSON.stringify({ ...json, pad: '' });
+      // text/plain forms send name=value: the value closes the JSON the name opened
+      return `<input type="hidden" name='${text.slice(0, -2)}' value='"}'>`;
+    };
+    const pages: Record<string, string> = {
+      '/task': `<form method="POST" enctype="text/plain" action="${stack.baseUrl}/api/v2/tasks/me">${field({ template_version_id: versionId!, input: 'forged', name: 'forged' })}</form>`,
+      '/login': `<form method="POST" enctype="text/plain" action="${stack.baseUrl}/api/v2/users/login">${field({ email: 'mallory@example.com', password: 'mallory-password-1' })}</form>`,
+    };
+    const evil = http.createServer((req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<!doctype html><body>${pages[req.url ?? ''] ?? ''}<script>document.forms[0].submit()</script></body>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const attacker = await browser.context.newPage();
+    try {
+      const before = (await browser.context.cookies(stack.baseUrl)).find((c) => c.name === 'coder_session_token')?.value;
+      assert.ok(before, 'the dashboard signed in with a cookie');
+      for (const target of ['/task', '/login']) {
+        const answered = attacker.waitForResponse((r) => r.url().startsWith(`${stack.baseUrl}/api/v2/`));
+        await attacker.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}${target}`);
+        const res = await answered;
+        assert.equal(res.status(), 403, target);
+        assert.equal((await res.json()).message, 'Cross-site request refused.');
+      }
+      const tasks = await stack.api('GET', '/api/v2/tasks?q=owner:octo', { token });
+      assert.equal(tasks.body.tasks.filter((t: { name: string }) => t.name === 'forged').length, 0);
+      const after = (await browser.context.cookies(stack.baseUrl)).find((c) => c.name === 'coder_session_token')?.value;
+      assert.equal(after, before, 'the session cookie was not replaced');
+    } finally {
+      await attacker.close();
+      await new Promise((resolve) => evil.close(resolve));
+    }
+    await page.getByText(`Signed in as ${OWNER.username}`).waitFor();
   });
 
   test('a long list is followed a page at a time; "Show more" widens the page', async () => {
