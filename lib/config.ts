@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseEgressPolicy } from '../domain/egress-policy';
 
 // The one place that reads process.env: everything else receives a typed Config,
 // so a bad value stops start-up here with the variable's name instead of failing later.
@@ -38,6 +39,18 @@ const envSchema = z.object({
   TASKD_HOST_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore').optional(),
   // how long stopping a process-driver workspace waits after SIGTERM (its agent uploads the log snapshot)
   TASKD_WORKSPACE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // what sandboxed workspaces reach on the internet through taskd's egress proxy: public, none, or hosts
+  TASKD_WORKSPACE_EGRESS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseEgressPolicy(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   WORKER_HEALTH_PORT: port.optional(),
   // the docker driver mounts this host's files into containers, so its daemon must be a local socket
   DOCKER_HOST: z.string().regex(/^unix:\/\/\/./, 'must be unix:///path/to/docker.sock (a daemon on this host)').optional(),
@@ -93,7 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     notify: { webhookUrl: e.NOTIFY_WEBHOOK_URL, webhookSecret: e.NOTIFY_WEBHOOK_SECRET },
     llm: { apiKey: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL },
-    worker: { hostId: e.TASKD_HOST_ID, healthPort: e.WORKER_HEALTH_PORT, workspaceStopGraceMs: e.TASKD_WORKSPACE_STOP_GRACE_MS },
+    worker: {
+      hostId: e.TASKD_HOST_ID,
+      healthPort: e.WORKER_HEALTH_PORT,
+      workspaceStopGraceMs: e.TASKD_WORKSPACE_STOP_GRACE_MS,
+      workspaceEgress: e.TASKD_WORKSPACE_EGRESS,
+    },
     docker: { socketPath: e.DOCKER_HOST?.slice('unix://'.length) ?? '/var/run/docker.sock' },
   };
 }
