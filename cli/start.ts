@@ -16,6 +16,7 @@ import { startTemporalDevServer } from '../devstack/temporal-server';
 import { freePort } from '../devstack/free-port';
 import { startNodeService } from '../devstack/node-service';
 import { Supervisor, type Service } from '../devstack/supervisor';
+import { ensureBubblewrap } from '../devstack/bubblewrap';
 import { SEARCH_ATTRIBUTES } from '../workflows/contracts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -95,7 +96,17 @@ export async function startDevStack(env: NodeJS.ProcessEnv, giveUp: (service: st
       step(`Temporal: ready on ${server.address}`);
     })();
 
-    await Promise.all([pgReady, temporalReady]);
+    const sandboxReady = ensureBubblewrap({ log }).then((state) => {
+      if (state === 'installed') step('Workspace sandbox: installed bubblewrap');
+      if (state !== 'missing') return;
+      process.stderr.write(
+        '  ! Workspace sandbox: bubblewrap is missing and cannot be installed here (it needs root and apt-get).\n' +
+          '    Process workspaces will not start until it is installed (apt-get install bubblewrap),\n' +
+          '    unless their template sets "sandbox": "none" to run them unsandboxed.\n',
+      );
+    });
+
+    await Promise.all([pgReady, temporalReady, sandboxReady]);
     config = loadConfig({ ...env, ...overrides });
 
     step('Database: applying migrations…');

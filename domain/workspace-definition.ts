@@ -46,6 +46,8 @@ export const dockerDefinitionSchema = z.object({
 export const workspaceDefinitionSchema = z
   .object({
     provisioner: z.enum(['process', 'echo', 'external', 'docker']),
+    /** how a process-driver workspace is confined: bubblewrap (the default), or not at all */
+    sandbox: z.enum(['bubblewrap', 'none']).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string()).optional(),
     apps: z.array(appDefinitionSchema).max(16).default([]),
     ai_task: z.object({ app: slug }).optional(),

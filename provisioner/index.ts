@@ -35,6 +35,7 @@ export function createProvisioners(opts: { config: Config; log: Logger; hostId?:
       hostId,
       log: opts.log,
       stopGraceMs: opts.config.worker.workspaceStopGraceMs,
+      egress: opts.config.worker.workspaceEgress,
     }),
     docker: createDockerDriver({
       dataDir: opts.config.dataDir,

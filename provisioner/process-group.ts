@@ -90,13 +90,16 @@ export function groupMembers(id: ProcessIdentity): number[] {
   return members;
 }
 
-function signalGroup(id: ProcessIdentity, signal: NodeJS.Signals): void {
-  if (groupMembers(id).length === 0) return;
+function signal(target: number, sig: NodeJS.Signals): void {
   try {
-    process.kill(-id.pid, signal);
+    process.kill(target, sig);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
+}
+
+function signalGroup(id: ProcessIdentity, sig: NodeJS.Signals): void {
+  if (groupMembers(id).length > 0) signal(-id.pid, sig);
 }
 
 async function waitGone(id: ProcessIdentity, timeoutMs: number): Promise<boolean> {
@@ -109,12 +112,14 @@ async function waitGone(id: ProcessIdentity, timeoutMs: number): Promise<boolean
 }
 
 /**
- * SIGTERM to the whole group, up to `graceMs` for it to finish (the agent uploads its snapshot and
- * stops its apps), then SIGKILL. Resolves true once no member is left.
+ * SIGTERM to the whole group (or to its leader alone, when the leader stops the rest itself), up to
+ * `graceMs` for it to finish (the agent uploads its snapshot and stops its apps), then SIGKILL to
+ * the group. Resolves true once no member is left.
  */
-export async function terminateGroup(id: ProcessIdentity, graceMs: number): Promise<boolean> {
+export async function terminateGroup(id: ProcessIdentity, graceMs: number, opts: { leaderOnly?: boolean } = {}): Promise<boolean> {
   if (groupMembers(id).length === 0) return true;
-  signalGroup(id, 'SIGTERM');
+  if (opts.leaderOnly && leaderAlive(id)) signal(id.pid, 'SIGTERM');
+  else signalGroup(id, 'SIGTERM');
   if (await waitGone(id, graceMs)) return true;
   signalGroup(id, 'SIGKILL');
   return waitGone(id, 5_000);

@@ -1,19 +1,24 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EgressPolicy } from '../domain/egress-policy';
 import type { Logger } from '../lib/logger';
 import { appsOnLocalPorts } from './apps';
 import { ProvisionerError, type BuildContext, type ProvisionedApp, type ProvisionerDriver, type ReconcileDecision, type StartOutcome } from './driver';
 import { perKeyQueue } from './per-key-queue';
-import { groupMembers, identify, leaderAlive, terminateGroup, type ProcessIdentity } from './process-group';
+import { groupMembers, identify, leaderAlive, terminateGroup } from './process-group';
+import { createRecordStore, type RunRecord } from './process-records';
+import { createSandboxHost } from './sandbox/sandbox-host';
 
-// A workspace is a process tree on this host: the taskd workspace agent (leader of its own process
-// group, in its own session so a Ctrl-C in the worker's terminal does not reach it) and the apps
-// it starts. Its folder <dataDir>/workspaces/<id> survives stop/start, so an AI agent's session
-// survives pause/resume; taskd's own files live in <folder>/.taskd. The run record there (pid,
-// start time, boot id, build) makes start idempotent across retries and worker restarts, and lets
-// a restarted worker find the groups that should no longer run (and stop them) and the workspaces
-// that should run but do not (after a reboot, or the dev launcher's Ctrl-C) and start them again.
+// A workspace is a process tree on this host, the leader of its own process group, in its own
+// session so a Ctrl-C in the worker's terminal does not reach it. By default it runs in a
+// bubblewrap sandbox (sandbox/): the leader is the workspace's supervisor, the workspace agent and
+// its apps run inside. A template with "sandbox": "none" runs the agent itself as the leader, as the
+// worker's user. Its folder <dataDir>/workspaces/<id> survives stop/start, so an AI agent's session
+// survives pause/resume. The run record (process-records.ts) makes start idempotent across retries
+// and worker restarts, and lets a restarted worker find the groups that should no longer run (and
+// stop them) and the workspaces that should run but do not (after a reboot, or the dev launcher's
+// Ctrl-C) and start them again.
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 const AGENT_MAIN = path.join(REPO_ROOT, 'agent', 'workspace-agent-main.ts');
@@ -23,19 +28,14 @@ export const DEFAULT_STOP_GRACE_MS = 10_000;
 // is none of its business. Template env reaches the apps through the agent's manifest.
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TERM'];
 
-interface RunRecord extends ProcessIdentity {
-  workspaceId: string;
-  buildId: string;
-  apps: ProvisionedApp[];
-  startedAt: string;
-}
-
 export interface ProcessDriverOptions {
   dataDir: string;
   hostId: string;
   log: Logger;
   /** how long stop waits after SIGTERM before SIGKILL (the agent uploads its snapshot meanwhile) */
   stopGraceMs?: number;
+  /** what sandboxed workspaces reach on the internet (default: public addresses) */
+  egress?: EgressPolicy;
 }
 
 export interface ProcessDriver extends ProvisionerDriver {
@@ -57,71 +57,89 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
   const serialize = perKeyQueue();
 
   const workspaceDir = (id: string) => path.join(workspacesDir, id);
-  const recordFile = (id: string) => path.join(workspaceDir(id), '.taskd', 'run.json');
-
-  function readRecord(workspaceId: string): RunRecord | null {
-    try {
-      return JSON.parse(fs.readFileSync(recordFile(workspaceId), 'utf8')) as RunRecord;
-    } catch {
-      return null;
-    }
-  }
-
-  function writeRecord(record: RunRecord): void {
-    const file = recordFile(record.workspaceId);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(record, null, 2));
-    fs.renameSync(tmp, file);
-  }
+  const records = createRecordStore(opts.dataDir, workspacesDir);
+  const sandbox = createSandboxHost({ dataDir: opts.dataDir, workspacesDir, stateRoot: records.root, egress: opts.egress ?? { mode: 'public' } });
 
   async function stopLocked(workspaceId: string, keepRecord = false): Promise<void> {
-    const record = readRecord(workspaceId);
+    const record = records.read(workspaceId);
     if (!record) return;
     await terminate(record);
-    if (!keepRecord) fs.rmSync(recordFile(workspaceId), { force: true });
+    if (!keepRecord) records.remove(workspaceId);
   }
 
   async function terminate(record: RunRecord): Promise<void> {
     if (groupMembers(record).length === 0) return;
     log.info({ workspaceId: record.workspaceId, pid: record.pid }, 'stopping workspace');
-    const gone = await terminateGroup(record, graceMs);
+    // a supervisor asks the agent in its sandbox to stop: a SIGTERM to the whole group would end
+    // bubblewrap, and with it the sandbox, before the agent uploaded its snapshot
+    const gone = await terminateGroup(record, graceMs, { leaderOnly: record.sandbox === 'bubblewrap' });
     if (!gone) throw new ProvisionerError(`workspace ${record.workspaceId}: processes survived SIGKILL`, true);
   }
 
-  function spawnAgent(ctx: BuildContext, dir: string): number {
-    if (!ctx.agent) throw new ProvisionerError('process provisioner: a start build needs an agent', false);
+  function spawnAgent(ctx: BuildContext, agentToken: string, dir: string, out: number): number {
+    log.warn(
+      { workspaceId: ctx.workspaceId },
+      'workspace runs unsandboxed (its template sets "sandbox": "none"): its code can read and signal whatever the worker can',
+    );
     const env: NodeJS.ProcessEnv = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, {
       TASKD_URL: ctx.accessUrl,
-      TASKD_AGENT_TOKEN: ctx.agent.token,
+      TASKD_AGENT_TOKEN: agentToken,
       TASKD_WORKSPACE_DIR: dir,
       TASKD_ROOT: REPO_ROOT,
     });
-    const logDir = path.join(dir, '.taskd', 'logs');
-    fs.mkdirSync(logDir, { recursive: true });
-    const out = fs.openSync(path.join(logDir, 'agent.log'), 'a');
+    // tsx is resolved from the repo: the workspace folder has no node_modules
+    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), AGENT_MAIN], {
+      cwd: dir,
+      env,
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    child.on('error', (err) => log.error({ err, workspaceId: ctx.workspaceId }, 'workspace agent failed to spawn'));
+    child.unref();
+    if (child.pid === undefined) throw new ProvisionerError('process provisioner: the workspace agent did not start', true);
+    return child.pid;
+  }
+
+  async function spawnWorkspace(ctx: BuildContext, apps: ProvisionedApp[]): Promise<{ pid: number; sandbox: 'bubblewrap' | 'none' }> {
+    if (!ctx.agent) throw new ProvisionerError('process provisioner: a start build needs an agent', false);
+    const mode = ctx.definition.sandbox ?? 'bubblewrap';
+    const dir = workspaceDir(ctx.workspaceId);
+    const stateDir = records.stateDir(ctx.workspaceId);
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    if (mode === 'bubblewrap') {
+      const problem = await sandbox.unavailable();
+      if (problem !== null) throw new ProvisionerError(problem, false);
+    }
+    const out = fs.openSync(records.logFile(ctx.workspaceId), 'a');
     try {
-      // tsx is resolved from the repo: the workspace folder has no node_modules
-      const child = spawn(process.execPath, ['--import', require.resolve('tsx'), AGENT_MAIN], {
-        cwd: dir,
-        env,
-        detached: true,
-        stdio: ['ignore', out, out],
+      if (mode === 'none') {
+        fs.mkdirSync(dir, { recursive: true });
+        return { pid: spawnAgent(ctx, ctx.agent.token, dir, out), sandbox: mode };
+      }
+      // the apps the agent runs on a loopback port: those the host must reach inside the sandbox
+      const appPorts = apps.flatMap((a) => {
+        const url = a.command === null || a.url === '' ? null : new URL(a.url);
+        return url && url.hostname === '127.0.0.1' && url.port !== '' ? [Number(url.port)] : [];
       });
-      child.on('error', (err) => log.error({ err, workspaceId: ctx.workspaceId }, 'workspace agent failed to spawn'));
-      child.unref();
-      if (child.pid === undefined) throw new ProvisionerError('process provisioner: the workspace agent did not start', true);
-      return child.pid;
+      const pid = sandbox.launch({
+        workspaceId: ctx.workspaceId,
+        workspaceDir: dir,
+        stateDir,
+        accessUrl: ctx.accessUrl,
+        agentToken: ctx.agent.token,
+        appPorts,
+        logFd: out,
+      });
+      return { pid, sandbox: mode };
     } finally {
       fs.closeSync(out);
     }
   }
 
   async function startLocked(ctx: BuildContext): Promise<StartOutcome> {
-    const dir = workspaceDir(ctx.workspaceId);
-    fs.mkdirSync(path.join(dir, '.taskd'), { recursive: true });
-    const existing = readRecord(ctx.workspaceId);
+    const existing = records.read(ctx.workspaceId);
     const sameBuild = existing !== null && existing.buildId === ctx.buildId;
     if (sameBuild && leaderAlive(existing)) {
       return { apps: existing.apps, hostId: opts.hostId, agentLifecycle: 'created' };
@@ -130,20 +148,10 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     if (existing) await terminate(existing);
     // the same build keeps its ports: they are recorded in its apps' URLs already
     const apps = sameBuild ? existing.apps : await appsOnLocalPorts(ctx.definition);
-    const pid = spawnAgent(ctx, dir);
-    writeRecord({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString() });
-    log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, pid }, 'workspace started');
+    const { pid, sandbox: mode } = await spawnWorkspace(ctx, apps);
+    records.write({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString(), sandbox: mode });
+    log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, pid, sandbox: mode }, 'workspace started');
     return { apps, hostId: opts.hostId, agentLifecycle: 'created' };
-  }
-
-  function recordedWorkspaces(): string[] {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(workspacesDir);
-    } catch {
-      return [];
-    }
-    return entries.filter((id) => fs.existsSync(recordFile(id)));
   }
 
   return {
@@ -156,16 +164,20 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
       serialize(ctx.workspaceId, async () => {
         await stopLocked(ctx.workspaceId);
         fs.rmSync(workspaceDir(ctx.workspaceId), { recursive: true, force: true });
+        sandbox.release(records.stateDir(ctx.workspaceId));
+        fs.rmSync(records.stateDir(ctx.workspaceId), { recursive: true, force: true });
         log.info({ workspaceId: ctx.workspaceId }, 'workspace deleted');
       }),
     async stopAllWorkspaces() {
-      await Promise.all(recordedWorkspaces().map((id) => serialize(id, () => stopLocked(id, true))));
+      await Promise.all(records.list().map((id) => serialize(id, () => stopLocked(id, true))));
     },
     async reconcile(decide) {
       const stopped: string[] = [];
       const restarted: string[] = [];
-      for (const id of recordedWorkspaces()) {
-        const record = readRecord(id);
+      const problem = await sandbox.unavailable();
+      if (problem !== null) log.warn(problem);
+      for (const id of records.list()) {
+        const record = records.read(id);
         if (!record) continue;
         // a dead agent with live apps is not running: a restart replaces the remains
         const running = leaderAlive(record);

@@ -60,6 +60,8 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   const bundlePath = requireEnv('TASKD_TEST_WORKFLOW_BUNDLE');
   const suffix = randomBytes(4).toString('hex');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-file-'));
+  // sandboxed workspaces run as users of their own, who must be able to reach their folders in it
+  fs.chmodSync(dataDir, 0o711);
   const port = await freePort();
   const config = loadConfig({
     DATABASE_URL: databaseUrl,

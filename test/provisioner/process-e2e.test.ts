@@ -9,6 +9,7 @@ import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { createProcessDriver, stopAllWorkspaces } from '../../provisioner/process';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
+import { processesIn, stillRunning, workspaceProcesses } from '../helpers/workspace-processes';
 
 let stack: TestStack;
 let token: string;
@@ -59,19 +60,6 @@ const replied = (id: string, text: string) =>
     { what: `a reply to "${text}"`, timeoutMs: 15_000 },
   );
 
-function processesIn(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) found.push(Number(entry));
-    } catch {
-      // exited or not ours
-    }
-  }
-  return found;
-}
-
 test('create → active, prompt and reply in the logs; send; pause keeps logs; resume keeps the conversation; delete cleans up', async () => {
   const created = await stack.api('POST', '/api/v2/tasks/me', {
     token,
@@ -93,7 +81,7 @@ test('create → active, prompt and reply in the logs; send; pause keeps logs; r
   const paused = await post(`${id}/pause`);
   assert.equal(paused.status, 202, JSON.stringify(paused.body));
   await until(id, 'paused');
-  assert.deepEqual(processesIn(dir), [], 'no process left after pause');
+  assert.deepEqual(workspaceProcesses(stack.config.dataDir, created.body.workspace_id), [], 'no process left after pause');
   const whilePaused = await logs(id);
   assert.equal(whilePaused.snapshot, true);
   assert.deepEqual(
@@ -122,10 +110,12 @@ test('create → active, prompt and reply in the logs; send; pause keeps logs; r
   assert.deepEqual(stored.slice(0, l.length).map((r) => r.content), l.map((e) => e.content));
   assert.equal(stored.length, l.length + 2, 'the replayed history was not stored a second time');
 
+  const running = workspaceProcesses(stack.config.dataDir, created.body.workspace_id);
+  assert.ok(running.length >= 2);
   const deleted = await stack.api('DELETE', `/api/v2/tasks/me/${id}`, { token });
   assert.equal(deleted.status, 202);
   await waitFor(() => !fs.existsSync(dir), { what: 'workspace folder removed', timeoutMs: 15_000 });
-  assert.deepEqual(processesIn(dir), []);
+  assert.deepEqual(stillRunning(running), [], 'no process of the workspace is left');
   assert.equal((await get(id)).status, 404);
 });
 
@@ -156,8 +146,9 @@ test('a restarted worker brings back a workspace whose processes died and stops 
 
   const startWorker = await stack.stopWorker();
   // the host "crashes": every process of the task's workspace dies at once
-  for (const pid of processesIn(dir)) process.kill(pid, 'SIGKILL');
-  await waitFor(() => processesIn(dir).length === 0, { what: 'workspace processes gone' });
+  const all = () => workspaceProcesses(stack.config.dataDir, created.body.workspace_id);
+  for (const pid of all()) process.kill(pid, 'SIGKILL');
+  await waitFor(() => all().length === 0, { what: 'workspace processes gone' });
   await startWorker();
 
   await waitFor(() => processesIn(driver.workspaceDir(stranger)).length === 0, { what: 'stranger stopped' });

@@ -9,9 +9,12 @@ import { groupMembers, identify, terminateGroup } from '../../provisioner/proces
 import type { BuildContext } from '../../provisioner/driver';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
 import { createLogger } from '../../lib/logger';
+import { processesIn, runRecord } from '../helpers/workspace-processes';
+import { waitFor } from '../helpers/wait';
 
 // The agent spawned here finds no server (the access URL refuses connections), so it keeps asking
-// for its manifest: a live process group standing in for a workspace.
+// for its manifest: a live process group standing in for a workspace. Workspaces run in their
+// sandbox (the default) unless a test says otherwise.
 
 let dataDir: string;
 let driver: ProcessDriver;
@@ -22,7 +25,12 @@ function uuid(i: number): string {
   return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 }
 
-function ctx(workspaceId: string, transition: BuildContext['transition'] = 'start', buildId = uuid(1000 + ++n)): BuildContext {
+function ctx(
+  workspaceId: string,
+  transition: BuildContext['transition'] = 'start',
+  buildId = uuid(1000 + ++n),
+  sandbox?: 'none',
+): BuildContext {
   return {
     workspaceId,
     workspaceName: 'ws',
@@ -33,6 +41,7 @@ function ctx(workspaceId: string, transition: BuildContext['transition'] = 'star
     transition,
     definition: workspaceDefinitionSchema.parse({
       provisioner: 'process',
+      ...(sandbox ? { sandbox } : {}),
       apps: [
         { slug: 'agent', command: 'sleep 60', healthcheck: { path: '/status' } },
         { slug: 'docs', url: 'http://example.test/docs' },
@@ -43,37 +52,33 @@ function ctx(workspaceId: string, transition: BuildContext['transition'] = 'star
   };
 }
 
-interface Record {
-  pid: number;
-  startTime: string;
-  bootId: string;
+type Record = NonNullable<ReturnType<typeof runRecord>>;
+
+const record = (workspaceId: string) => runRecord(dataDir, workspaceId);
+
+/** The agents of a workspace just started, once one runs (a sandbox takes a moment to come up). */
+async function agents(dir: string): Promise<number[]> {
+  await waitFor(() => agentsIn(dir).length > 0, { what: `an agent in ${dir}` });
+  return agentsIn(dir);
 }
 
-function record(workspaceId: string): Record | null {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(driver.workspaceDir(workspaceId), '.taskd', 'run.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** Agent processes running for a workspace folder, found the way an operator would: by cwd. */
+/** Workspace agents running in a workspace folder (in its sandbox, or not). */
 function agentsIn(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return processesIn(dir).filter((pid) => {
     try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmd.includes('workspace-agent-main.ts') && fs.readlinkSync(`/proc/${entry}/cwd`) === dir) found.push(Number(entry));
+      // bubblewrap's own processes name the agent's entry in their arguments too
+      const [program, ...args] = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return program === process.execPath && args.some((a) => /(inside|workspace-agent)-main\.ts$/.test(a));
     } catch {
-      // gone, or not ours to read
+      return false;
     }
-  }
-  return found;
+  });
 }
 
 before(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-process-'));
+  // the workspaces' own users reach their folders through it
+  fs.chmodSync(dataDir, 0o711);
   driver = createProcessDriver({ dataDir, hostId: 'test-host', log, stopGraceMs: 3_000 });
 });
 
@@ -102,7 +107,7 @@ test('start runs one agent group; a repeated start (also by a restarted worker) 
   const restarted = createProcessDriver({ dataDir, hostId: 'test-host', log });
   await restarted.start(build);
   assert.equal(record(ws)!.pid, first.pid);
-  assert.deepEqual(agentsIn(driver.workspaceDir(ws)), [first.pid]);
+  assert.equal((await agents(driver.workspaceDir(ws))).length, 1, 'one agent');
 });
 
 test('stop ends the whole group and keeps the folder; start again uses the same folder', async () => {
@@ -119,7 +124,7 @@ test('stop ends the whole group and keeps the folder; start again uses the same 
 
   await driver.start(ctx(ws));
   assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'kept across pause/resume');
-  assert.equal(agentsIn(dir).length, 1);
+  assert.equal((await agents(dir)).length, 1);
   assert.notEqual(record(ws)!.pid, running.pid);
 });
 
@@ -129,7 +134,7 @@ test('a start for a newer build replaces the older build agent', async () => {
   const old = record(ws)!;
   await driver.start(ctx(ws));
   assert.deepEqual(groupMembers(old), []);
-  assert.deepEqual(agentsIn(driver.workspaceDir(ws)), [record(ws)!.pid]);
+  assert.equal((await agents(driver.workspaceDir(ws))).length, 1);
 });
 
 test('delete stops the processes and removes the folder; deleting again is a no-op', async () => {
@@ -176,7 +181,7 @@ test('stopAllWorkspaces stops every group but keeps the records, so a restart br
   assert.deepEqual(seen.sort((a, b) => a.workspaceId.localeCompare(b.workspaceId)), ws.map((id) => ({ workspaceId: id, running: false })));
   assert.deepEqual(result.restarted.sort(), ws);
   for (const [i, id] of ws.entries()) {
-    assert.equal(agentsIn(driver.workspaceDir(id)).length, 1);
+    assert.equal((await agents(driver.workspaceDir(id))).length, 1);
     assert.deepEqual(await driver.start(builds[i]!), outcomes[i], 'same apps and ports as before');
   }
 });
@@ -196,7 +201,7 @@ test('an agent that died is restarted by reconcile, not kept', async () => {
   });
   assert.equal(seen, false);
   assert.deepEqual(result.restarted, [ws]);
-  assert.deepEqual(agentsIn(driver.workspaceDir(ws)), [record(ws)!.pid]);
+  assert.equal((await agents(driver.workspaceDir(ws))).length, 1);
   assert.notEqual(record(ws)!.pid, dead.pid);
 });
 
