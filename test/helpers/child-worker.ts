@@ -24,7 +24,8 @@ export function stackWorkerEnv(stack: TestStack): Record<string, string | undefi
   };
 }
 
-export async function startChildWorker(stack: TestStack, env: Record<string, string> = {}): Promise<ChildWorker> {
+/** `inheritFd`: a descriptor the worker inherits without close-on-exec, as a launcher's leftover would be. */
+export async function startChildWorker(stack: TestStack, env: Record<string, string> = {}, inheritFd?: number): Promise<ChildWorker> {
   const healthPort = await freePort();
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker.ts')], {
@@ -38,7 +39,8 @@ export async function startChildWorker(stack: TestStack, env: Record<string, str
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // (at a high number: Node takes over the low ones at start, and leftovers sit higher)
+    stdio: ['ignore', 'inherit', 'inherit', ...(inheritFd === undefined ? [] : [...Array<'ignore'>(37).fill('ignore'), inheritFd])],
   });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve(void (exited = true))));
