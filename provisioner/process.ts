@@ -164,7 +164,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
       serialize(ctx.workspaceId, async () => {
         await stopLocked(ctx.workspaceId);
         fs.rmSync(workspaceDir(ctx.workspaceId), { recursive: true, force: true });
-        sandbox.release(records.stateDir(ctx.workspaceId));
+        sandbox.release(ctx.workspaceId, records.stateDir(ctx.workspaceId));
         fs.rmSync(records.stateDir(ctx.workspaceId), { recursive: true, force: true });
         log.info({ workspaceId: ctx.workspaceId }, 'workspace deleted');
       }),

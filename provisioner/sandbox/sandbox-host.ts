@@ -33,13 +33,14 @@ export interface SandboxHost {
   unavailable(): Promise<string | null>;
   /** starts the workspace's supervisor, detached; returns its pid */
   launch(opts: SandboxLaunch): number;
-  /** forgets the workspace's user once the workspace is deleted */
-  release(stateDir: string): void;
+  /** forgets the workspace's user and temporary files once the workspace is deleted */
+  release(workspaceId: string, stateDir: string): void;
 }
 
 export function createSandboxHost(opts: { dataDir: string; workspacesDir: string; stateRoot: string; egress: EgressPolicy }): SandboxHost {
   const claimsDir = path.join(opts.stateRoot, 'uids');
   const identityDir = path.join(opts.stateRoot, 'identity');
+  const tmpRoot = path.join(opts.stateRoot, 'tmp');
   const nodePrefix = path.dirname(path.dirname(process.execPath));
   const readOnly = [REPO_ROOT, ...(nodePrefix === '/usr' ? [] : [nodePrefix])];
   // the data folder is in the checkout under `npm start`: it must not show through the checkout's mount
@@ -50,8 +51,11 @@ export function createSandboxHost(opts: { dataDir: string; workspacesDir: string
   function prepareShared(): void {
     fs.mkdirSync(opts.workspacesDir, { recursive: true });
     fs.mkdirSync(identityDir, { recursive: true });
-    // workspace users reach their folders and the identity files through these, and list neither
-    for (const dir of [opts.workspacesDir, opts.stateRoot]) fs.chmodSync(dir, fs.statSync(dir).mode | 0o111);
+    fs.mkdirSync(tmpRoot, { recursive: true });
+    // workspace users reach their folders, the identity files and their temporary folders through
+    // these; taskd's own folders they cannot list
+    fs.chmodSync(opts.workspacesDir, fs.statSync(opts.workspacesDir).mode | 0o111);
+    for (const dir of [opts.stateRoot, tmpRoot]) fs.chmodSync(dir, 0o711);
     fs.chmodSync(identityDir, 0o755);
     for (const [name, text] of Object.entries(identityFiles())) fs.writeFileSync(path.join(identityDir, name), text, { mode: 0o644 });
   }
@@ -89,6 +93,10 @@ export function createSandboxHost(opts: { dataDir: string; workspacesDir: string
       else fs.mkdirSync(o.workspaceDir, { recursive: true, mode: 0o700 });
       const env: Record<string, string> = {};
       for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+      // the supervisor's own temporary files (its TypeScript cache): kept with the workspace's state, gone with it
+      const tmp = path.join(tmpRoot, o.workspaceId);
+      fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+      if (runsAsRoot()) fs.chownSync(tmp, uid, uid);
       const spec: SandboxSpec = {
         workspaceId: o.workspaceId,
         workspaceDir: o.workspaceDir,
@@ -104,7 +112,7 @@ export function createSandboxHost(opts: { dataDir: string; workspacesDir: string
       const child = spawn(process.execPath, ['--import', require.resolve('tsx'), SUPERVISOR_MAIN], {
         ...userOf(uid),
         cwd: '/',
-        env: { ...env, [SPEC_ENV]: JSON.stringify(spec) },
+        env: { ...env, TMPDIR: tmp, [SPEC_ENV]: JSON.stringify(spec) },
         detached: true,
         stdio: ['ignore', o.logFd, o.logFd],
       });
@@ -113,8 +121,9 @@ export function createSandboxHost(opts: { dataDir: string; workspacesDir: string
       return child.pid;
     },
 
-    release(stateDir) {
+    release(workspaceId, stateDir) {
       if (runsAsRoot()) releaseUid(path.join(stateDir, 'uid'), claimsDir);
+      fs.rmSync(path.join(tmpRoot, workspaceId), { recursive: true, force: true });
     },
   };
 }

@@ -89,6 +89,7 @@ test('each sandboxed workspace runs as a user of its own, kept across stop and s
   await driver.delete(ctx(a, 'delete'));
   assert.deepEqual(claims(), [String(uidB)]);
   assert.equal(fs.existsSync(path.join(dataDir, 'workspace-state', a)), false);
+  assert.equal(fs.existsSync(path.join(dataDir, 'workspace-state', 'tmp', a)), false, 'its supervisor\'s temporary files are gone');
 });
 
 test('a folder an unsandboxed run left behind becomes the workspace user\'s when it runs sandboxed', async () => {
