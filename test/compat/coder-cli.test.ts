@@ -106,6 +106,8 @@ async function taskCommands(s: Steps) {
     expectRun(await coder.run(['task', 'list']), /cli-a\s+active\s+idle/, /cli-stuck\s+initializing\s+working/),
   );
   await s.step('coder task list --status initializing -q', async () => {
+    // the preset task runs a real workspace too: on a loaded machine it may still be starting
+    await waitFor(async () => (await task('cli-p')).status === 'active', { what: 'cli-p active', timeoutMs: WAIT_MS() });
     const res = await coder.run(['task', 'list', '--status', 'initializing', '-q']);
     expectRun(res);
     assert.deepEqual(res.stdout.trim().split('\n'), [(await task('cli-stuck')).id]);
