@@ -9,6 +9,7 @@ import { runReadPath } from '../../bench/read-path';
 import { runOrchestration } from '../../bench/orchestration';
 import { runThroughput } from '../../bench/throughput';
 import { runListScale } from '../../bench/list-scale';
+import { runSandboxStart } from '../../bench/sandbox-start';
 
 let stack: BenchStack;
 
@@ -50,4 +51,12 @@ test('throughput: whole lifecycles complete, with per-phase figures and CPU per 
 test('list scale: pages by limit, cursor and offset at growing sizes', async () => {
   const r = await runListScale({ stack, sizes: [10, 30], requests: 2, rounds: 1, full: 1 });
   assert.deepEqual(r.sizes.map((s) => s.tasks), [10, 30]);
+});
+
+test('sandbox start: a workspace starts, answers on the host and stops in both modes', async () => {
+  const r = await runSandboxStart(1);
+  for (const mode of ['bubblewrap', 'none'] as const) {
+    assert.equal(r.start[mode].samples.length, 1, mode);
+    assert.equal(r.stop[mode].samples.length, 1, mode);
+  }
 });
