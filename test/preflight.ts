@@ -39,6 +39,13 @@ export const REQUIREMENTS: Requirement[] = [
     missing: `The dashboard tests drive Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set TASKD_CHROMIUM to a Chromium binary.`,
   },
   {
+    name: 'bubblewrap',
+    // process-driver workspaces run sandboxed by default, and several folders' tests start them
+    present: () => runCommand('bwrap', ['--version'], { timeoutMs: 10_000 }).then((r) => r.code === 0, () => false),
+    apt: ['bubblewrap'],
+    missing: "Process-driver workspaces run in bubblewrap sandboxes: install Debian's bubblewrap package (apt-get install bubblewrap).",
+  },
+  {
     name: 'Docker',
     neededBy: /^test\/provisioner\/docker-/,
     // the tests start dockerd themselves; busybox is what their image is made of
