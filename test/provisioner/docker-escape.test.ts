@@ -11,7 +11,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
+import { serverPorts, startDataFolderStack } from '../helpers/data-folder-stack';
 import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { taskChat } from '../helpers/task-chat';
@@ -19,11 +20,10 @@ import { startChildWorker, type ChildWorker } from '../helpers/child-worker';
 import { dockerForTests, onDocker, removeDeployment, volumeFile, type WorkspaceOnDocker } from '../helpers/docker';
 import { TEST_PROGRAMS } from '../helpers/docker-image';
 import { createLogger } from '../../lib/logger';
-import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { startTemporalDevServer, type TemporalDevServer } from '../../devstack/temporal-server';
-import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import type { TemporalDevServer } from '../../devstack/temporal-server';
 import { LABELS, containerName, networkName, volumeName } from '../../provisioner/docker-spec';
-import type { DockerEscapeTargets, EscapeReport } from './fixtures/docker-escape-attempts';
+import type { DockerEscapeTargets } from './fixtures/docker-escape-attempts';
+import type { EscapeReport } from './fixtures/escape-report';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BUILTIN_AGENT = 'exec node /opt/taskd/builtin-agent.js';
@@ -46,17 +46,7 @@ before(async () => {
   if ('skip' in found) return void (skip = found.skip);
   ({ docker, image } = found);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-docker-escape-'));
-  temporal = await startTemporalDevServer({
-    cliPath: await ensureTemporalCli({ toolsDir: path.join(REPO, '.tools'), log }),
-    dbFile: path.join(dataDir, 'temporal.db'),
-    searchAttributes: SEARCH_ATTRIBUTES,
-    logFile: path.join(dataDir, 'temporal.log'),
-    log,
-  });
-  stack = await startTestStack({
-    worker: false,
-    env: { TEMPORAL_ADDRESS: temporal.address, TASKD_DATA_DIR: dataDir, TASKD_WORKSPACE_STOP_GRACE_MS: '8000' },
-  });
+  ({ temporal, stack } = await startDataFolderStack(dataDir, log));
   worker = await startChildWorker(stack);
   const owner = await setupOwner(stack);
   token = owner.token;
@@ -143,11 +133,7 @@ test('an AI app cannot get out of its container, and its task lives through a wo
     workerPid: worker!.pid,
     hostAddresses: hostAddresses(),
     ports: {
-      temporalGrpc: Number(temporal.address.split(':').at(-1)),
-      temporalUi: Number(new URL(temporal.uiUrl!).port),
-      postgres: Number(new URL(process.env.TASKD_TEST_PG_URL!).port),
-      workerHealth: worker!.healthPort,
-      api: Number(new URL(stack.baseUrl).port),
+      ...serverPorts(temporal, stack, worker!),
       otherWorkspaceApp: victimApp,
     },
     otherWorkspaceAddress: victimContainer.NetworkSettings.Networks[networkName(victim.workspaceId)]!.IPAddress,

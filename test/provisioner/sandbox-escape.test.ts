@@ -8,18 +8,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
+import { serverPorts, startDataFolderStack } from '../helpers/data-folder-stack';
+import { taskChat } from '../helpers/task-chat';
 import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { processesIn, runRecord, stillRunning, workspaceProcesses } from '../helpers/workspace-processes';
 import { startChildWorker, type ChildWorker } from '../helpers/child-worker';
 import { createLogger } from '../../lib/logger';
-import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { startTemporalDevServer, type TemporalDevServer } from '../../devstack/temporal-server';
-import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import type { TemporalDevServer } from '../../devstack/temporal-server';
 import { stopAllWorkspaces } from '../../provisioner/process';
 import { UID_BASE, runsAsRoot } from '../../provisioner/sandbox/workspace-users';
-import type { EscapeReport, EscapeTargets } from './fixtures/escape-attempts';
+import type { EscapeTargets } from './fixtures/escape-attempts';
+import type { EscapeReport } from './fixtures/escape-report';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TSX_NODE = 'node --import "$TASKD_TSX"';
@@ -31,6 +32,7 @@ let temporal: TemporalDevServer;
 let stack: TestStack;
 let worker: ChildWorker | undefined;
 let token: string;
+let chat: ReturnType<typeof taskChat>;
 let orgId: string;
 
 const agentApp = (command: string) => ({
@@ -45,21 +47,12 @@ before(async () => {
   fs.mkdirSync(path.join(REPO, '.data'), { recursive: true });
   dataDir = fs.mkdtempSync(path.join(REPO, '.data', 'escape-test-'));
   fs.chmodSync(dataDir, 0o711);
-  temporal = await startTemporalDevServer({
-    cliPath: await ensureTemporalCli({ toolsDir: path.join(REPO, '.tools'), log }),
-    dbFile: path.join(dataDir, 'temporal.db'),
-    searchAttributes: SEARCH_ATTRIBUTES,
-    logFile: path.join(dataDir, 'temporal.log'),
-    log,
-  });
-  stack = await startTestStack({
-    worker: false,
-    env: { TEMPORAL_ADDRESS: temporal.address, TASKD_DATA_DIR: dataDir, TASKD_WORKSPACE_STOP_GRACE_MS: '8000' },
-  });
+  ({ temporal, stack } = await startDataFolderStack(dataDir, log));
   // a descriptor of the data folder that whatever started the worker left open, as a launcher might
   worker = await startChildWorker(stack, {}, fs.openSync(dataDir, 'r'));
   const owner = await setupOwner(stack);
   token = owner.token;
+  chat = taskChat(stack, token);
   orgId = owner.org.id;
 });
 
@@ -70,21 +63,6 @@ after(async () => {
   await temporal?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
-
-const get = (p: string) => stack.api('GET', `/api/v2/tasks/me/${p}`, { token });
-const post = (p: string, body?: unknown) => stack.api('POST', `/api/v2/tasks/me/${p}`, { token, body });
-const until = (id: string, want: string, timeoutMs = 30_000) =>
-  waitFor(async () => (await get(id)).body.status === want, { what: `task ${want}`, timeoutMs });
-const replied = (id: string, text: string) =>
-  waitFor(
-    async () => {
-      if ((await get(id)).body.current_state?.state !== 'idle') return false;
-      const l = (await get(`${id}/logs`)).body.logs as { type: string; content: string }[] | undefined;
-      const at = l?.findIndex((e) => e.type === 'input' && e.content === text) ?? -1;
-      return at >= 0 && l![at + 1]?.content.endsWith('What would you like next?');
-    },
-    { what: `a reply to "${text}"`, timeoutMs: 30_000 },
-  );
 
 async function createTask(workspace: Record<string, unknown>, input: string): Promise<{ id: string; workspaceId: string; dir: string }> {
   const { version } = await createAiTemplate(stack, token, orgId, { workspace: { provisioner: 'process', ...workspace } });
@@ -102,7 +80,7 @@ test('an AI app cannot get out of its sandbox, and its task lives through a work
     { env: fastAgentEnv, apps: [agentApp(`echo "the other task's secret" > secret.txt && ${BUILTIN_AGENT}`)], ai_task: { app: 'agent' } },
     'Guard this secret',
   );
-  await until(victim.id, 'active');
+  await chat.until(victim.id, 'active');
 
   const targets: EscapeTargets = {
     dataDir,
@@ -112,11 +90,7 @@ test('an AI app cannot get out of its sandbox, and its task lives through a work
     repoRoot: REPO,
     workerPid: worker!.pid,
     ports: {
-      temporalGrpc: Number(temporal.address.split(':').at(-1)),
-      temporalUi: Number(new URL(temporal.uiUrl!).port),
-      postgres: Number(new URL(process.env.TASKD_TEST_PG_URL!).port),
-      workerHealth: worker!.healthPort,
-      api: Number(new URL(stack.baseUrl).port),
+      ...serverPorts(temporal, stack, worker!),
       otherWorkspaceApp: appPort(victim.workspaceId),
     },
   };
@@ -133,7 +107,7 @@ test('an AI app cannot get out of its sandbox, and its task lives through a work
     },
     'Try to get out',
   );
-  await until(escaper.id, 'active');
+  await chat.until(escaper.id, 'active');
   const report = JSON.parse(fs.readFileSync(path.join(escaper.dir, 'escape-report.json'), 'utf8')) as EscapeReport;
   for (const [name, result] of Object.entries(report.controls)) assert.equal(result.ok, true, `control "${name}" must work: ${result.detail}`);
   assert.equal(Object.keys(report.escapes).length, 27);
@@ -154,26 +128,26 @@ test('an AI app cannot get out of its sandbox, and its task lives through a work
   }
 
   // the lifecycle: send; the worker is SIGKILLed and another one reconciles; pause; resume; delete
-  await replied(escaper.id, 'Try to get out');
-  assert.equal((await post(`${escaper.id}/send`, { input: 'Before the crash' })).status, 204);
-  await replied(escaper.id, 'Before the crash');
+  await chat.replied(escaper.id, 'Try to get out');
+  assert.equal((await chat.post(`${escaper.id}/send`, { input: 'Before the crash' })).status, 204);
+  await chat.replied(escaper.id, 'Before the crash');
   const supervisor = runRecord(dataDir, escaper.workspaceId)!;
   await worker!.kill();
   worker = await startChildWorker(stack);
   assert.equal(runRecord(dataDir, escaper.workspaceId)!.pid, supervisor.pid, 'the workspace outlived its worker and was kept');
-  assert.equal((await post(`${escaper.id}/send`, { input: 'After the crash' })).status, 204);
-  await replied(escaper.id, 'After the crash');
+  assert.equal((await chat.post(`${escaper.id}/send`, { input: 'After the crash' })).status, 204);
+  await chat.replied(escaper.id, 'After the crash');
 
-  assert.equal((await post(`${escaper.id}/pause`)).status, 202);
-  await until(escaper.id, 'paused');
+  assert.equal((await chat.post(`${escaper.id}/pause`)).status, 202);
+  await chat.until(escaper.id, 'paused');
   assert.deepEqual(workspaceProcesses(dataDir, escaper.workspaceId), [], 'nothing runs while paused');
   assert.equal(fs.readFileSync(path.join(escaper.dir, 'escape-control.txt'), 'utf8'), 'written inside the sandbox');
-  const snapshot = (await get(`${escaper.id}/logs`)).body;
+  const snapshot = (await chat.get(`${escaper.id}/logs`)).body;
   assert.equal(snapshot.snapshot, true);
   assert.ok(snapshot.logs.some((e: { content: string }) => e.content === 'After the crash'), 'the snapshot was uploaded on stop');
 
-  assert.equal((await post(`${escaper.id}/resume`)).status, 202);
-  await until(escaper.id, 'active');
+  assert.equal((await chat.post(`${escaper.id}/resume`)).status, 202);
+  await chat.until(escaper.id, 'active');
   assert.equal(fs.readFileSync(path.join(escaper.dir, 'escape-control.txt'), 'utf8'), 'written inside the sandbox');
   if (runsAsRoot()) assert.equal(uidOf(processesIn(escaper.dir)[0]!), escaperUid, 'the same user after resume');
 
