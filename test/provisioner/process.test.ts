@@ -219,3 +219,21 @@ test('a group that ignores SIGTERM is killed after the grace period', async () =
   assert.equal(await terminateGroup(id, 200), true);
   assert.deepEqual(groupMembers(id), []);
 });
+
+test('a workspace started before the state folder existed is still found: its record moves over, and reconcile acts on it', async () => {
+  const ws = uuid(10);
+  const child = spawn('/bin/sh', ['-c', 'sleep 30'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const legacy = path.join(driver.workspaceDir(ws), '.taskd', 'run.json');
+  fs.mkdirSync(path.dirname(legacy), { recursive: true });
+  fs.writeFileSync(legacy, JSON.stringify({ ...identify(child.pid!), workspaceId: ws, buildId: uuid(3000), apps: [], startedAt: new Date().toISOString() }));
+  const seen: string[] = [];
+  const result = await createProcessDriver({ dataDir, hostId: 'test-host', log, stopGraceMs: 3_000 }).reconcile(async (w) => {
+    seen.push(w.workspaceId);
+    return { action: w.workspaceId === ws ? 'stop' : 'keep' };
+  });
+  assert.ok(seen.includes(ws));
+  assert.deepEqual(result.stopped, [ws]);
+  assert.deepEqual(groupMembers(identify(child.pid!)), []);
+  assert.equal(fs.existsSync(legacy), false, 'the record left the workspace folder');
+});
