@@ -36,6 +36,8 @@ export const UserSchema = z
     theme_preference: z.string(),
     organization_ids: z.array(z.string().uuid()),
     roles: z.array(SlimRoleSchema),
+    /** Coder's AI seat licensing; taskd has no seats to assign */
+    has_ai_seat: z.boolean(),
   })
   .openapi('User');
 export type UserDto = z.infer<typeof UserSchema>;
@@ -56,6 +58,7 @@ export function toUsers(users: IUser[], details: UserDetails): UserDto[] {
     theme_preference: '',
     organization_ids: details.memberships.filter((m) => m.user === u.id).map((m) => m.organization),
     roles: u.isSiteOwner ? [slimRole('owner')] : [],
+    has_ai_seat: false,
   }));
 }
 
@@ -69,6 +72,8 @@ export const OrganizationSchema = z
     created_at: z.string(),
     updated_at: z.string(),
     is_default: z.boolean(),
+    /** roles a new member gets beyond organization-member: none in taskd */
+    default_org_member_roles: z.array(z.string()),
   })
   .openapi('Organization');
 
@@ -82,6 +87,7 @@ export function toOrganization(org: IOrganization): z.infer<typeof OrganizationS
     created_at: org.createdAt.toISOString(),
     updated_at: org.updatedAt.toISOString(),
     is_default: org.isDefault,
+    default_org_member_roles: [],
   };
 }
 
@@ -115,6 +121,7 @@ export const OrganizationMemberWithUserDataSchema = OrganizationMemberSchema.ext
   user_created_at: z.string(),
   user_updated_at: z.string(),
   global_roles: z.array(SlimRoleSchema),
+  has_ai_seat: z.boolean(),
 }).openapi('OrganizationMemberWithUserData');
 
 export function toMemberWithUser(m: IOrganizationMember, u: IUser): z.infer<typeof OrganizationMemberWithUserDataSchema> {
@@ -129,5 +136,6 @@ export function toMemberWithUser(m: IOrganizationMember, u: IUser): z.infer<type
     user_created_at: u.createdAt.toISOString(),
     user_updated_at: u.updatedAt.toISOString(),
     global_roles: u.isSiteOwner ? [slimRole('owner')] : [],
+    has_ai_seat: false,
   };
 }

@@ -31,6 +31,7 @@ export const TemplateSchema = z
     icon: z.string(),
     default_ttl_ms: z.number(),
     activity_bump_ms: z.number(),
+    time_til_autostop_notify_ms: z.number(),
     autostop_requirement: z.object({ days_of_week: z.array(z.string()), weeks: z.number() }),
     autostart_requirement: z.object({ days_of_week: z.array(z.string()) }),
     created_by_id: z.string().uuid(),
@@ -45,6 +46,7 @@ export const TemplateSchema = z
     max_port_share_level: z.string(),
     cors_behavior: z.string(),
     use_classic_parameter_flow: z.boolean(),
+    disable_module_cache: z.boolean(),
     deleted: z.boolean(),
   })
   .openapi('Template');
@@ -74,6 +76,7 @@ export function toTemplates(templates: ITemplate[], { organizations, users, vers
       icon: t.icon,
       default_ttl_ms: 0,
       activity_bump_ms: 0,
+      time_til_autostop_notify_ms: 0,
       autostop_requirement: { days_of_week: [], weeks: 1 },
       autostart_requirement: { days_of_week: ALL_DAYS },
       created_by_id: t.createdBy,
@@ -87,7 +90,10 @@ export function toTemplates(templates: ITemplate[], { organizations, users, vers
       require_active_version: false,
       max_port_share_level: 'owner',
       cors_behavior: 'simple',
-      use_classic_parameter_flow: false,
+      // taskd templates have no parameters: the classic flow's one call (rich-parameters) answers [],
+      // where the dynamic flow would need a websocket preview nothing here could fill
+      use_classic_parameter_flow: true,
+      disable_module_cache: false,
       deleted: t.deleted,
     };
   });

@@ -23,6 +23,7 @@ export const workspaceSchema = z
     template_allow_user_cancel_workspace_jobs: z.boolean(),
     template_active_version_id: z.string().uuid().nullable(),
     template_require_active_version: z.boolean(),
+    template_use_classic_parameter_flow: z.boolean(),
     latest_build: workspaceBuildSchema.nullable(),
     latest_app_status: appStatusSchema.nullable(),
     outdated: z.boolean(),
@@ -63,6 +64,7 @@ export function workspaceJson(w: WorkspaceRecord): WorkspaceJson {
     template_allow_user_cancel_workspace_jobs: false,
     template_active_version_id: w.templateActiveVersionId,
     template_require_active_version: false,
+    template_use_classic_parameter_flow: true,
     latest_build: latestBuild,
     latest_app_status: w.latestAppStatus ? appStatusJson(w.latestAppStatus) : null,
     outdated:

@@ -4,9 +4,10 @@ import { jsonContent } from '../dto/common';
 import pkg from '../../package.json';
 
 // Coder clients compare the server's version with their own and, in a few places, only trust a
-// response that carries the X-Coder-Build-Version header. taskd reports the Coder API level it is
-// compatible with, with its own version as semver build metadata.
-export const CODER_COMPAT_VERSION = 'v2.30.0';
+// response that carries the X-Coder-Build-Version header. taskd reports the Coder release whose API
+// it implements and checks against (compat/coder/go.mod pins that release for the compatibility
+// tier), with its own version as semver build metadata; the CLI warns only when major.minor differ.
+export const CODER_COMPAT_VERSION = 'v2.36.0';
 export const BUILD_VERSION = `${CODER_COMPAT_VERSION}+taskd.${pkg.version}`;
 export const BUILD_VERSION_HEADER = 'X-Coder-Build-Version';
 /** the agent API generation the workspace agent speaks (taskd's HTTP agent API) */

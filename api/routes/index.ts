@@ -3,6 +3,7 @@ import { registerAgentRoutes } from './agent';
 import { registerBuildInfoRoutes } from './buildinfo';
 import { registerDocsRoutes } from './docs';
 import { registerOrganizationRoutes } from './organizations';
+import { registerParameterRoutes } from './parameters';
 import { registerSessionRoutes } from './sessions';
 import { registerTaskRoutes } from './tasks/index';
 import { registerTemplateRoutes } from './templates';
@@ -25,4 +26,5 @@ export function registerApiRoutes(api: ApiApp, deps: AppDeps): void {
   registerWatchRoutes(api, deps);
   registerTaskRoutes(api, deps);
   registerWorkspaceRoutes(api, deps);
+  registerParameterRoutes(api, deps);
 }

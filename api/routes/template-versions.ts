@@ -8,12 +8,16 @@ import {
   readableTemplate,
   readableTemplateVersion,
   setActiveVersion,
+  templateByName,
   templateVersionByName,
   templateVersionOf,
   templateVersions,
   versionRelations,
 } from '../../db/templates';
-import type { ITemplateVersion } from '../../db/entities';
+import type { ITemplate, ITemplateVersion } from '../../db/entities';
+import { readableOrganization } from '../../db/organizations';
+import type { OrgRole } from '../../db/scope';
+import { goQuote } from '../../domain/go-text';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit';
 import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
@@ -41,8 +45,17 @@ const createVersionBody = z
   })
   .openapi('CreateTemplateVersionRequest');
 
+const versionNameParam = z.string().min(1).openapi({ param: { name: 'templateversionname', in: 'path' } });
+
 async function versionsJson(em: EntityManager, versions: ITemplateVersion[], withDefinition: boolean) {
   return toTemplateVersions(versions, await versionRelations(em, versions), { withDefinition });
+}
+
+/** A template's version by name as Coder answers it: its own 404 message names the version. */
+async function versionByName(em: EntityManager, found: { template: ITemplate; role: OrgRole }, name: string) {
+  const version = await templateVersionByName(em, found.template.id, name);
+  if (!version) throw new ApiError(404, `No template version found by name ${goQuote(name)}.`);
+  return (await versionsJson(em, [version], found.role === 'admin'))[0];
 }
 
 export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void {
@@ -150,11 +163,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       tags: ['Templates'],
       summary: 'A template version by name',
       ...auth,
-      request: {
-        params: templateParam.extend({
-          templateversionname: z.string().min(1).openapi({ param: { name: 'templateversionname', in: 'path' } }),
-        }),
-      },
+      request: { params: templateParam.extend({ templateversionname: versionNameParam }) },
       responses: { 200: jsonContent(TemplateVersionSchema, 'OK'), ...errorResponses(401, 404) },
     }),
     async (c) => {
@@ -162,9 +171,34 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       const params = c.req.valid('param');
       const found = await readableTemplate(em, c.get('actor'), params.template);
       if (!found) throw notFound();
-      const version = await templateVersionByName(em, found.template.id, params.templateversionname);
-      if (!version) throw notFound();
-      return c.json((await versionsJson(em, [version], found.role === 'admin'))[0], 200);
+      return c.json(await versionByName(em, found, params.templateversionname), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/organizations/{organization}/templates/{templatename}/versions/{templateversionname}',
+      tags: ['Templates'],
+      summary: 'A template version by organization, template name and version name',
+      ...auth,
+      request: {
+        params: z.object({
+          organization: z.string().min(1).openapi({ param: { name: 'organization', in: 'path' } }),
+          templatename: z.string().min(1).openapi({ param: { name: 'templatename', in: 'path' } }),
+          templateversionname: versionNameParam,
+        }),
+      },
+      responses: { 200: jsonContent(TemplateVersionSchema, 'OK'), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const em = c.get('em');
+      const params = c.req.valid('param');
+      const org = await readableOrganization(em, c.get('actor'), params.organization);
+      if (!org) throw notFound();
+      const template = await templateByName(em, org.org.id, params.templatename);
+      if (!template) throw notFound();
+      return c.json(await versionByName(em, { template, role: org.role }, params.templateversionname), 200);
     },
   );
 

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { ApiApp, AppDeps, AppEnv } from '../context';
+import type { ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
@@ -9,9 +8,9 @@ import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build
 import { orInternal } from '../tasks/internal';
 import { requestTaskBuild, type BuildOperation } from '../tasks/builds';
 import { idempotencyKey } from '../idempotency';
-import { getBuild, getWorkspace, listBuilds, type WorkspaceRecord } from '../../db/workspaces';
+import { listBuilds } from '../../db/workspaces';
+import { visibleBuild, visibleWorkspace } from '../workspaces/lookup';
 import { taskIdOfWorkspace } from '../../db/tasks';
-import { parseUuid } from '../../domain/ids';
 import { externalAgentCredentials } from '../../lib/agent-token';
 
 // Workspaces and builds in Coder's shapes. Every taskd workspace belongs to a task, so builds
@@ -41,21 +40,6 @@ const credentialsSchema = z
 
 const OPERATIONS: Record<'start' | 'stop' | 'delete', BuildOperation> = { start: 'resume', stop: 'pause', delete: 'delete' };
 
-function uuidParam(value: string): string {
-  const id = parseUuid(value);
-  if (!id) throw new ApiError(400, `Invalid UUID "${value}".`);
-  return id;
-}
-
-/** The workspace if the caller may see it: its owner, an admin of its organization, a site owner. */
-async function visibleWorkspace(c: Context<AppEnv>, ref: string): Promise<WorkspaceRecord> {
-  const id = uuidParam(ref);
-  const em = c.get('em');
-  const workspace = await orInternal('Internal error fetching workspace.', () => getWorkspace(em, c.get('actor'), id));
-  if (!workspace) throw notFound();
-  return workspace;
-}
-
 export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
   api.openapi(
     createRoute({
@@ -72,7 +56,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 200: jsonContent(workspaceSchema, 'The workspace'), ...errorResponses(400, 401, 404, 410) },
     }),
     async (c) => {
-      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      const workspace = await visibleWorkspace(c.get('em'), c.get('actor'), c.req.valid('param').workspace);
       if (workspace.deleted && c.req.valid('query').include_deleted !== 'true') {
         throw new ApiError(
           410,
@@ -95,10 +79,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 200: jsonContent(workspaceBuildSchema, 'The build'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const id = uuidParam(c.req.valid('param').workspacebuild);
-      const em = c.get('em');
-      const build = await orInternal('Internal error fetching workspace build.', () => getBuild(em, c.get('actor'), id));
-      if (!build) throw notFound();
+      const build = await visibleBuild(c.get('em'), c.get('actor'), c.req.valid('param').workspacebuild);
       return c.json(workspaceBuildJson(build), 200);
     },
   );
@@ -121,7 +102,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 200: jsonContent(z.array(workspaceBuildSchema), 'Builds'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      const workspace = await visibleWorkspace(c.get('em'), c.get('actor'), c.req.valid('param').workspace);
       const { limit, offset } = c.req.valid('query');
       const builds = await orInternal('Internal error fetching workspace builds.', () =>
         listBuilds(c.get('em'), c.get('actor'), workspace.id, { limit: limit || undefined, offset }),
@@ -142,7 +123,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       responses: { 201: jsonContent(workspaceBuildSchema, 'The new build'), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
-      const workspace = await visibleWorkspace(c, c.req.valid('param').workspace);
+      const workspace = await visibleWorkspace(c.get('em'), c.get('actor'), c.req.valid('param').workspace);
       const { transition, orphan } = c.req.valid('json');
       if (orphan && transition !== 'delete') throw new ApiError(400, 'Orphan is only permitted when deleting a workspace.');
       const em = c.get('em');
@@ -176,7 +157,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const params = c.req.valid('param');
-      const workspace = await visibleWorkspace(c, params.workspace);
+      const workspace = await visibleWorkspace(c.get('em'), c.get('actor'), params.workspace);
       const actor = c.get('actor');
       // The token lets its holder act as the workspace's agent: owner (or site owner) only.
       if (workspace.ownerId !== actor.userId && !actor.isSiteOwner) throw notFound();

@@ -247,7 +247,35 @@ describe('template versions', () => {
     const byName = await get(`/templates/${template.id}/versions/v2`);
     assert.equal(byName.status, 200);
     assert.equal(byName.body.id, list.body[1].id);
-    assert.equal((await get(`/templates/${template.id}/versions/v9`)).status, 404);
+    const unknown = await get(`/templates/${template.id}/versions/v9`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.message, 'No template version found by name "v9".');
+  });
+
+  test('a version by organization, template name and version name, as Coder\'s CLI resolves --template-version', async () => {
+    const { template, version } = await createAiTemplate(stack, owner.token, owner.org.id, { name: 'by-org-name' });
+    for (const org of [owner.org.id, owner.org.name, 'default']) {
+      const res = await get(`/organizations/${org}/templates/by-org-name/versions/${version.name}`);
+      assert.equal(res.status, 200, `${org}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.id, version.id);
+      assert.equal(res.body.template_id, template.id);
+    }
+    const unknownVersion = await get(`/organizations/${owner.org.id}/templates/by-org-name/versions/v9`);
+    assert.equal(unknownVersion.status, 404);
+    assert.equal(unknownVersion.body.message, 'No template version found by name "v9".');
+    assert.equal((await get(`/organizations/${owner.org.id}/templates/no-such/versions/v1`)).status, 404);
+    assert.equal((await get(`/organizations/no-such-org/templates/by-org-name/versions/v1`)).status, 404);
+  });
+
+  test('rich parameters and external auth are empty (taskd templates have none), for what the caller may see', async () => {
+    const { template, version } = await createAiTemplate(stack, owner.token, owner.org.id);
+    assert.equal((await get(`/templates/${template.id}`)).body.use_classic_parameter_flow, true);
+    for (const suffix of ['rich-parameters', 'external-auth']) {
+      const res = await get(`/templateversions/${version.id}/${suffix}`);
+      assert.equal(res.status, 200, suffix);
+      assert.deepEqual(res.body, []);
+      assert.equal((await get(`/templateversions/00000000-0000-4000-8000-000000000001/${suffix}`)).status, 404);
+    }
   });
 
   test('an invalid definition for a new version is 400 per field', async () => {

@@ -113,6 +113,15 @@ describe('GET /workspaces/{id}, /workspacebuilds/{id}, /workspaces/{id}/builds',
     assert.equal((await stack.api('GET', `/api/v2/workspacebuilds/${lb.id}`, { token: world.bob.token })).status, 404);
     assert.equal((await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}/builds`, { token: world.bob.token })).status, 404);
   });
+
+  test("a build's parameters are empty (taskd templates have none), for whoever may see the build", async () => {
+    const task = await activeTask(world.alice);
+    const ws = (await getWs(world.alice, task.workspace_id)).body;
+    assert.equal(ws.template_use_classic_parameter_flow, true);
+    const params = (who: Person) => stack.api('GET', `/api/v2/workspacebuilds/${ws.latest_build.id}/parameters`, { token: who.token });
+    assert.deepEqual((await params(world.alice)).body, []);
+    assert.equal((await params(world.bob)).status, 404);
+  });
 });
 
 describe('POST /workspaces/{id}/builds', () => {

@@ -165,6 +165,11 @@ async function taskCommands(s: Steps) {
 async function templateAndWorkspaceCommands(s: Steps) {
   const tpl = world.running_template;
   await s.step('coder templates list', async () => expectRun(await coder.run(['templates', 'list']), new RegExp(tpl.name)));
+  await s.step('the CLI finds no version mismatch with the server', async () => {
+    const res = await coder.run(['templates', 'list']);
+    expectRun(res);
+    assert.doesNotMatch(res.stderr, /version mismatch/i);
+  });
   await s.step('coder templates versions list', async () =>
     expectRun(await coder.run(['templates', 'versions', 'list', tpl.name]), new RegExp(tpl.version_name)),
   );

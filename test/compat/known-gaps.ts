@@ -4,13 +4,11 @@
 
 const BUILD_LOGS = 'no GET /workspacebuilds/{workspacebuild}/logs (JSON list, ?after, ?follow websocket)';
 const FOLLOW = 'the CLI follows the build with WorkspaceBuildLogsAfter (websocket GET /workspacebuilds/{id}/logs?follow), which taskd lacks';
-const VERSION_BY_NAME = 'no GET /organizations/{organization}/templates/{templatename}/versions/{templateversionname}';
 const WORKSPACE_BY_NAME = 'no GET /users/{user}/workspace/{workspacename}';
 const WORKSPACE_LIST = "no GET /workspaces (Coder's workspace search)";
 
 /** Checks of compat/coder/sdkcheck (Coder's Go SDK) and the routes it called. */
 export const SDK_GAPS: Record<string, string> = {
-  TemplateVersionByOrganizationAndName: VERSION_BY_NAME,
   'WorkspaceBuildLogsAfter follows the pause build to its end': BUILD_LOGS,
   'WorkspaceBuildLogsAfter follows the resume build to its end': BUILD_LOGS,
   'workspace build logs as a JSON list (pause build)': BUILD_LOGS,
@@ -22,11 +20,6 @@ export const SDK_GAPS: Record<string, string> = {
   'Workspaces by name': WORKSPACE_LIST,
   'Workspaces by template': WORKSPACE_LIST,
   'Workspaces status running': WORKSPACE_LIST,
-  'fields codersdk.Organization': 'Organization lacks default_org_member_roles',
-  'fields codersdk.Template': 'Template lacks disable_module_cache and time_til_autostop_notify_ms',
-  'fields codersdk.User': 'User lacks has_ai_seat',
-  'fields codersdk.Workspace': 'Workspace lacks template_use_classic_parameter_flow',
-  'route GET /api/v2/organizations/{organization}/templates/{template}/versions/{templateversionname}': VERSION_BY_NAME,
   'route GET /api/v2/users/{user}/workspace/{workspacename}?include_deleted': WORKSPACE_BY_NAME,
   'route GET /api/v2/workspacebuilds/{workspacebuild}/logs': BUILD_LOGS,
   'route GET /api/v2/workspacebuilds/{workspacebuild}/logs?after': BUILD_LOGS,
@@ -36,7 +29,6 @@ export const SDK_GAPS: Record<string, string> = {
 
 /** Checks of the real `coder` CLI and the routes it called. */
 export const CLI_GAPS: Record<string, string> = {
-  'coder task create --template-version': `the CLI resolves the version by name: ${VERSION_BY_NAME}`,
   'coder task pause': `${FOLLOW}: it exits 1 although the task pauses`,
   'coder task resume': `${FOLLOW}: it exits 1 although the task resumes`,
   'coder task send to a paused task resumes it and sends': `${FOLLOW}: it exits 1 after resuming`,
@@ -47,7 +39,6 @@ export const CLI_GAPS: Record<string, string> = {
   'coder stop': `the CLI resolves the workspace by name: ${WORKSPACE_BY_NAME}`,
   'coder start': `the CLI resolves the workspace by name: ${WORKSPACE_BY_NAME}`,
   "coder delete (a task's workspace)": `the CLI resolves the workspace by name: ${WORKSPACE_BY_NAME}`,
-  'route GET /api/v2/organizations/{organization}/templates/{template}/versions/{templateversionname}': VERSION_BY_NAME,
   'route GET /api/v2/users/{user}/workspace/{workspacename}?include_deleted': WORKSPACE_BY_NAME,
   'route GET /api/v2/workspacebuilds/{workspacebuild}/logs?follow (websocket)': BUILD_LOGS,
   'route GET /api/v2/workspaces?q': WORKSPACE_LIST,
