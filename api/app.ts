@@ -13,10 +13,14 @@ import { refuseForgedCookieWrites } from './middleware/csrf';
 import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
+import { measureRequests } from './middleware/http-metrics';
 
 /** Builds the HTTP application; all I/O goes through deps so tests can boot it against real services. */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
+
+  // first, so that the latency covers every later middleware too
+  if (deps.metrics) app.use('*', measureRequests(deps.metrics));
 
   app.use('*', securityHeaders);
   app.use('*', async (c, next) => {

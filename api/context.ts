@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
+import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Orm } from '../db/orm';
@@ -35,6 +36,8 @@ export interface AppDeps {
   events?: TaskEvents;
   /** verified session tokens, kept current by `events` (api/auth/session-cache.ts); absent: no caching */
   sessions?: SessionCache;
+  /** where request latencies are counted (absent: metrics are off, nothing is measured) */
+  metrics?: Registry;
 }
 
 export interface AppEnv {

@@ -9,6 +9,7 @@ import { SessionCache } from './auth/session-cache';
 import { createApp } from './app';
 import { retryUntilReady } from '../lib/retry';
 import { answerMalformedRequests } from './http-server';
+import { createRegistry, metricsSource, serveMetrics } from '../lib/metrics';
 
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the API' }]);
@@ -29,7 +30,9 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   const sessions = new SessionCache({ ttlMs: config.http.authCacheMs });
   const events = new TaskEvents({ databaseUrl: config.database.url, log, channels: [sessions] });
   await events.start();
-  const app = createApp({ config, orm, temporal: client, log, events, sessions });
+  // metrics have a listener of their own, off unless TASKD_METRICS_ADDR names one (README: Metrics)
+  const metrics = config.metrics.address ? createRegistry() : undefined;
+  const app = createApp({ config, orm, temporal: client, log, events, sessions, metrics });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
@@ -37,8 +40,11 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
     server.once('error', reject);
   });
   log.info({ url: `http://${config.http.host}:${config.http.port}` }, 'API listening');
+  const metricsServer = metrics && config.metrics.address ? await serveMetrics(config.metrics.address, metricsSource(metrics), log) : undefined;
+  if (metricsServer) log.info({ address: config.metrics.address }, 'metrics served at /metrics');
   return {
     async close() {
+      metricsServer?.close();
       // ends the open watch streams first: the server cannot close while they are connected
       await events.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

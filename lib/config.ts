@@ -7,6 +7,7 @@ import { parseEgressPolicy } from '../domain/egress-policy';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().trim().min(1).optional();
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
   .optional()
@@ -58,6 +59,17 @@ const envSchema = z.object({
   TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** how often a watch stream sends a keepalive and re-checks its session */
   TASKD_WATCH_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  /** where the API serves Prometheus metrics (host:port, off when unset); the worker serves them on its health port */
+  TASKD_METRICS_ADDR: optionalUrl.pipe(
+    z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'must be host:port')
+      .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535')
+      .optional(),
+  ),
+  // traces go out over OTLP/HTTP when either is set (the exporter reads its other OTEL_* variables itself)
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -112,6 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       workspaceStopGraceMs: e.TASKD_WORKSPACE_STOP_GRACE_MS,
       workspaceEgress: e.TASKD_WORKSPACE_EGRESS,
     },
+    metrics: { address: e.TASKD_METRICS_ADDR ? hostAndPort(e.TASKD_METRICS_ADDR) : undefined },
+    tracing: { enabled: Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) },
     docker: { socketPath: e.DOCKER_HOST?.slice('unix://'.length) ?? '/var/run/docker.sock' },
   };
+}
+
+/** `host:port` or `[v6]:port`, as a listener takes it. */
+function hostAndPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
 }

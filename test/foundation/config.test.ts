@@ -32,6 +32,10 @@ test('a bad value stops start-up with a message naming the variable', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['TEMPORAL_ADDRESS', 'http://temporal'],
     ['LOG_LEVEL', 'loud'],
+    ['TASKD_METRICS_ADDR', '9464'],
+    ['TASKD_METRICS_ADDR', 'http://0.0.0.0:9464'],
+    ['TASKD_METRICS_ADDR', '0.0.0.0:99999'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ] as const) {
     assert.throws(
       () => loadConfig({ [name]: value }),
@@ -43,4 +47,14 @@ test('a bad value stops start-up with a message naming the variable', () => {
 
 test('empty variables count as unset', () => {
   assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port, 3000);
+});
+
+test('metrics are off and traces not exported unless their variables are set', () => {
+  const off = loadConfig({});
+  assert.equal(off.metrics.address, undefined);
+  assert.equal(off.tracing.enabled, false);
+  assert.deepEqual(loadConfig({ TASKD_METRICS_ADDR: '0.0.0.0:9464' }).metrics.address, { host: '0.0.0.0', port: 9464 });
+  assert.deepEqual(loadConfig({ TASKD_METRICS_ADDR: '[::1]:9464' }).metrics.address, { host: '::1', port: 9464 });
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing.enabled, true);
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }).tracing.enabled, true);
 });
