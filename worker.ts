@@ -1,26 +1,34 @@
 // Production entry of the Temporal worker: external Postgres (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS).
-import http from 'node:http';
+import type http from 'node:http';
 import { ConfigError, loadConfig } from './lib/config';
 import { createLogger } from './lib/logger';
 import { openOrm } from './db/orm';
 import { createTaskdWorker } from './worker/taskd-worker';
 import { retryUntilReady } from './lib/retry';
+import { freePort } from './lib/net';
+import { metricsSource } from './lib/metrics';
+import { installTemporalRuntime } from './worker/temporal-runtime';
+import { temporalMetricsText, workerMetrics } from './worker/metrics';
+import { serveWorkerHealth } from './worker/health-server';
 
 export async function runWorker(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the worker' }]);
   const url = config.database.url;
+  // the Temporal SDK's metrics are served by its core on a loopback port of their own, which the
+  // health port's /metrics merges into one scrape
+  const temporalMetrics = config.worker.healthPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
+  installTemporalRuntime(log, { metricsAddress: temporalMetrics });
   const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
   const { worker, connection } = await retryUntilReady('Temporal', () => createTaskdWorker({ config, orm, log }), { log });
   let health: http.Server | undefined;
   if (config.worker.healthPort !== undefined) {
-    // lets an orchestrator tell a wedged worker from a live one
-    health = http
-      .createServer((_req, res) => {
-        const running = worker.getState() === 'RUNNING';
-        res.writeHead(running ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: worker.getState() }));
-      })
-      .listen(config.worker.healthPort, config.http.host);
+    health = await serveWorkerHealth({
+      host: config.http.host,
+      port: config.worker.healthPort,
+      state: () => worker.getState(),
+      metrics: metricsSource(workerMetrics().registry, () => temporalMetricsText(temporalMetrics)),
+      log,
+    });
   }
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   const stop = () => worker.shutdown();

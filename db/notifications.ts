@@ -79,3 +79,13 @@ export async function rescheduleNotification(tx: EntityManager, id: string, atte
     [attempts, error, delayMs, id],
   );
 }
+
+/** How far behind delivery is: rows not yet sent (waiting or between retries) and the age of the oldest. */
+export async function outboxBacklog(em: EntityManager): Promise<{ pending: number; oldestSeconds: number }> {
+  const row = await sqlOne<{ pending: number; oldest_s: number }>(
+    em,
+    `select count(*)::int as pending, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest_s
+       from notification_messages where status = 'pending'`,
+  );
+  return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest_s ?? 0 };
+}

@@ -9,6 +9,7 @@ import {
   rescheduleNotification,
   type OutboxRow,
 } from '../db/notifications';
+import type { WorkerMetrics } from './metrics';
 
 // Sends outbox rows to the configured webhook (and always to the log). One row per transaction:
 // the row is locked (FOR UPDATE SKIP LOCKED, so several workers never send the same row at once),
@@ -84,8 +85,8 @@ async function postWebhook(url: string, secret: string | undefined, id: string, 
   }
 }
 
-/** Delivers one due row; false when nothing is due. */
-export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAULT_DELIVERY_POLICY): Promise<boolean> {
+/** Delivers one due row; false when nothing is due. `metrics` counts each attempt and its outcome. */
+export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAULT_DELIVERY_POLICY, metrics?: WorkerMetrics): Promise<boolean> {
   const { webhookUrl, webhookSecret } = deps.config.notify;
   return inTransaction(deps.orm, async (tx) => {
     const row = await lockNextDueNotification(tx);
@@ -98,16 +99,19 @@ export async function deliverNextNotification(deps: ActivityDeps, policy = DEFAU
       : { ok: true };
     if (result.ok) {
       await markNotificationSent(tx, row.id, attempts);
+      metrics?.delivered('sent', row.created_at);
       log.info({ title: payload.title, labels: row.labels, via: webhookUrl ? 'webhook' : 'log' }, 'notification sent');
       return true;
     }
     if (attempts >= policy.maxAttempts) {
       await markNotificationFailed(tx, row.id, attempts, result.error);
+      metrics?.delivered('failed', row.created_at);
       log.error({ title: payload.title, err: result.error }, 'notification delivery gave up');
       return true;
     }
     const delayMs = retryDelayMs(attempts, policy);
     await rescheduleNotification(tx, row.id, attempts, result.error, delayMs);
+    metrics?.delivered('retry', row.created_at);
     log.warn({ title: payload.title, err: result.error, retryInMs: delayMs }, 'notification delivery failed; will retry');
     return true;
   });

@@ -1,5 +1,8 @@
 import type { ActivityDeps } from '../activities/deps';
 import { DEFAULT_DELIVERY_POLICY, deliverNextNotification, type DeliveryPolicy } from './notification-delivery';
+import { outboxBacklog } from '../db/notifications';
+import { fork } from '../db/sql';
+import type { WorkerMetrics } from './metrics';
 
 // The delivery loop of the notification outbox, run by every worker next to its Temporal pollers.
 // Why a loop and not an activity per message: rows come from two places (task workflows and the
@@ -14,7 +17,7 @@ export interface NotificationOutbox {
 
 export function startNotificationOutbox(
   deps: ActivityDeps,
-  opts: { pollIntervalMs?: number; policy?: DeliveryPolicy } = {},
+  opts: { pollIntervalMs?: number; policy?: DeliveryPolicy; metrics?: WorkerMetrics } = {},
 ): NotificationOutbox {
   const pollIntervalMs = opts.pollIntervalMs ?? 1_000;
   const policy = opts.policy ?? DEFAULT_DELIVERY_POLICY;
@@ -25,6 +28,7 @@ export function startNotificationOutbox(
   let stopped = false;
   let wake: (() => void) | null = null;
   let failures = 0;
+  const unwatch = opts.metrics?.watchOutbox(() => outboxBacklog(fork(deps.orm)));
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -40,7 +44,7 @@ export function startNotificationOutbox(
   const loop = (async () => {
     while (!stopped) {
       try {
-        while (!stopped && (await deliverNextNotification(deps, policy))) {
+        while (!stopped && (await deliverNextNotification(deps, policy, opts.metrics))) {
           // drain everything that is due before sleeping
         }
         failures = 0;
@@ -55,6 +59,7 @@ export function startNotificationOutbox(
 
   return {
     async stop() {
+      unwatch?.();
       stopped = true;
       wake?.();
       await loop;

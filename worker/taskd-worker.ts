@@ -8,6 +8,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { startNotificationOutbox } from './outbox';
 import { installTemporalRuntime } from './temporal-runtime';
+import { workerMetrics } from './metrics';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -68,6 +69,7 @@ export async function createTaskdWorker(opts: WorkerOptions) {
       taskQueue: config.temporal.taskQueue,
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
       activities: createActivities(deps),
+      sinks: workerMetrics().sinks(),
       ...(opts.stickyQueueScheduleToStartTimeout
         ? { stickyQueueScheduleToStartTimeout: opts.stickyQueueScheduleToStartTimeout }
         : {}),
@@ -112,7 +114,7 @@ function combine(
       } catch (err) {
         deps.log.warn({ err }, 'could not check for orphaned workspace processes');
       }
-      const outbox = startNotificationOutbox(deps, { pollIntervalMs: outboxPollMs });
+      const outbox = startNotificationOutbox(deps, { pollIntervalMs: outboxPollMs, metrics: workerMetrics() });
       // one failing worker takes the other down with it: half a worker would look alive but stall
       const runs = [main, host].map((w) =>
         w.run().catch((err: unknown) => {

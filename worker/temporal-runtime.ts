@@ -3,7 +3,9 @@ import type { Logger } from '../lib/logger';
 
 // The Temporal Rust core and the SDK log through the process-wide Runtime. Installed once, before
 // the first NativeConnection, it forwards both into our pino logger, keeping warnings and errors:
-// the core's info chatter (pollers, sticky queues) is noise in taskd's logs.
+// the core's info chatter (pollers, sticky queues) is noise in taskd's logs. Given an address, the
+// core also serves its worker metrics there in Prometheus' format, which the worker's /metrics
+// appends to its own (worker/metrics.ts).
 
 let installed = false;
 
@@ -11,7 +13,7 @@ const BENIGN = /^No workflows registered, not polling for workflow tasks/;
 
 const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-export function installTemporalRuntime(log: Logger): void {
+export function installTemporalRuntime(log: Logger, opts: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   const temporalLog = log.child({ component: 'temporal' });
@@ -25,7 +27,13 @@ export function installTemporalRuntime(log: Logger): void {
   try {
     Runtime.install({
       logger: new DefaultLogger('WARN', forward),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }), forward: {} } },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }), forward: {} },
+        // Prometheus' conventions, as taskd's own families follow them: seconds, unit and _total suffixes
+        ...(opts.metricsAddress
+          ? { metrics: { prometheus: { bindAddress: opts.metricsAddress, useSecondsForDurations: true, unitSuffix: true, countersTotalSuffix: true } } }
+          : {}),
+      },
     });
   } catch (err) {
     // another part of this process installed a Runtime first; its logger stays in charge

@@ -11,6 +11,7 @@ import {
 } from './contracts';
 import { ReportOverlay } from './legacy-reports';
 import { records } from './task-activities';
+import { taskMetrics } from './task-metrics';
 import { PHASE_LABELS, SETTLING, TRANSITIONS, type Phase } from './task-phase';
 import {
   aboutLatestStart,
@@ -64,6 +65,8 @@ export class TaskRun {
   ownerId = '';
   /** the agent reported since the run last read its state (runs that read reports back) */
   reportsUnread = false;
+  /** when this run was asked for the start now under way (create or resume); null when it did not see the request */
+  startRequestedAtMs: number | null = null;
   /** how runs started before READ_REPORTED_STATE learn the agent's state; null for current runs */
   readonly overlay: ReportOverlay | null;
   private readonly earlyReports: AgentReport[] = [];
@@ -184,6 +187,15 @@ export class TaskRun {
     // an update may have queued the next build meanwhile; the read then describes the wrong one
     if (m.records.latestBuild.buildId === buildId) applyAgentState(m, state);
     this.publish();
+  }
+
+  /** A start has settled: its duration goes to the worker's metrics, once. */
+  startSettled(): void {
+    const m = this.mem();
+    if (this.startRequestedAtMs === null) return;
+    const seconds = (Date.now() - this.startRequestedAtMs) / 1000;
+    this.startRequestedAtMs = null;
+    taskMetrics.startSettled({ kind: m.records.latestBuild.buildNumber === 1 ? 'create' : 'resume', status: statusOf(m), seconds });
   }
 
   publish(): void {

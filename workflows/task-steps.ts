@@ -4,6 +4,7 @@ import { BuildReason, type BuildRef, type StartTimeoutStage, type TaskNotificati
 import { asBusinessFailure, failureMessage } from './failures';
 import { HOST_PICKUP_TIMEOUT, provisioning, records, sideEffects } from './task-activities';
 import { SETTLING } from './task-phase';
+import { taskMetrics } from './task-metrics';
 import type { BuildRequest, QueuedBuild, TaskRun } from './task-run';
 import { agentStarting, appInitializing, applyAgentState, rejectOperation, setLatestBuild } from './task-state';
 
@@ -29,6 +30,7 @@ export async function requestBuild(run: TaskRun, req: BuildRequest): Promise<Bui
   run.overlay?.newBuild(buildNumber);
   run.moveTo('reserving');
   run.publish();
+  const requestedAtMs = Date.now();
   try {
     const ref = await records.createBuild.executeWithOptions({ summary: `build #${buildNumber} ${req.transition} (${req.reason})` }, [
       {
@@ -44,6 +46,7 @@ export async function requestBuild(run: TaskRun, req: BuildRequest): Promise<Bui
     ]);
     m.records = { ...m.records, latestBuild: { ...m.records.latestBuild, buildId: ref.buildId } };
     if (req.op === 'delete') m.deleteAccepted = true;
+    run.startRequestedAtMs = req.transition === 'start' ? requestedAtMs : null;
     const queued: QueuedBuild = { ref, transition: req.transition, reason: req.reason, notify: req.notify };
     if (req.orphan && req.transition === 'delete') queued.orphan = true;
     run.queue.push(queued);
@@ -79,6 +82,7 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
     run.moveTo('finishing');
     await records.failBuild.executeWithOptions({ summary: story }, [{ buildId, error: failureMessage(err) }]);
     setJob(run, buildId, 'failed');
+    taskMetrics.buildFinished({ transition: q.transition, reason: q.reason, outcome: 'failed' });
     if (q.transition !== 'delete') {
       run.moveTo('idle');
     } else if (patched(FAILED_DELETE_RETRYABLE)) {
@@ -101,6 +105,7 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
   const done = await records.completeBuild.executeWithOptions({ summary: story }, [{ buildId, outcome }]);
   run.moveTo(q.transition === 'start' ? 'settling' : q.transition === 'delete' ? 'deleted' : 'idle');
   setJob(run, buildId, 'succeeded');
+  taskMetrics.buildFinished({ transition: q.transition, reason: q.reason, outcome: 'succeeded' });
   if (run.overlay) run.overlay.applyRead(m, done, true);
   else {
     m.records = { ...m.records, hostId: done.hostId };
@@ -144,6 +149,7 @@ export async function settle(run: TaskRun): Promise<void> {
     if (interrupted()) return;
   }
   run.moveTo('idle');
+  run.startSettled();
   run.publish();
 }
 

@@ -63,6 +63,7 @@ export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): P
   } else if (input) {
     run.ownerId = input.ownerId;
     nameTheRun(input);
+    run.startRequestedAtMs = Date.now();
     try {
       run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
     } catch (err) {

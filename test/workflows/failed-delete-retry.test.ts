@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait';
 import { createActivities } from '../../activities';
 import { createProvisioners } from '../../provisioner';
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
+import { workerMetrics } from '../../worker/metrics';
 import { deleteTaskUpdate } from '../../workflows/contracts';
 import { buildsOf, createTask, handleOf, operate, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
@@ -41,6 +42,7 @@ describe('a delete retried while its failed delete build is being recorded', () 
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: { codePath: process.env.TASKD_TEST_WORKFLOW_BUNDLE! },
+      sinks: workerMetrics().sinks(),
       activities: {
         ...activities,
         async failBuild(input: Parameters<typeof activities.failBuild>[0]) {

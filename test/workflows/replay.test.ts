@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
+import { workerMetrics } from '../../worker/metrics';
 import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
 import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
@@ -41,7 +42,11 @@ describe('task workflow replay', () => {
       history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8'))),
     }));
     const bundle = process.env.TASKD_TEST_WORKFLOW_BUNDLE;
-    const source = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
+    // the workflow's metrics sink, as production workers have it (a replay worker never calls it)
+    const source = {
+      sinks: workerMetrics().sinks(),
+      ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    };
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories(source, histories)) {
