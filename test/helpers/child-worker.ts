@@ -1,16 +1,23 @@
-// The production worker entry (worker.ts) in a process of its own on a test stack, with its health
-// port, so a test can SIGKILL it as a crash would and start another.
+// taskd's production entries (worker.ts, api/server.ts) in processes of their own on a test stack,
+// so a test can SIGKILL one as a crash would, or read what only a whole process serves (its metrics).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../devstack/free-port';
 import type { TestStack } from './stack';
 import { waitFor } from './wait';
 
-export interface ChildWorker {
+export interface ChildProcess {
   pid: number;
-  healthPort: number;
   /** SIGKILL, and wait for the exit */
   kill(): Promise<void>;
+}
+
+export interface ChildWorker extends ChildProcess {
+  healthPort: number;
+}
+
+export interface ChildApi extends ChildProcess {
+  baseUrl: string;
 }
 
 /** The environment that makes a worker process one of the stack's: its database, Temporal, queue, host and data folder. */
@@ -24,41 +31,66 @@ export function stackWorkerEnv(stack: TestStack): Record<string, string | undefi
   };
 }
 
-/** `inheritFd`: a descriptor the worker inherits without close-on-exec, as a launcher's leftover would be. */
-export async function startChildWorker(stack: TestStack, env: Record<string, string> = {}, inheritFd?: number): Promise<ChildWorker> {
-  const healthPort = await freePort();
-  const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...stackWorkerEnv(stack),
-      TASKD_ACCESS_URL: stack.baseUrl,
-      TASKD_WORKSPACE_STOP_GRACE_MS: String(stack.config.worker.workspaceStopGraceMs),
-      WORKER_HEALTH_PORT: String(healthPort),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...env,
-    },
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Starts `script` with `env`, and waits until `readyUrl` answers 200. `inheritFd`: a descriptor the
+ * child inherits without close-on-exec, as a launcher's leftover would be.
+ */
+async function startChild(
+  script: string,
+  env: Record<string, string | undefined>,
+  ready: { url: string; what: string },
+  inheritFd?: number,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
     // (at a high number: Node takes over the low ones at start, and leftovers sit higher)
     stdio: ['ignore', 'inherit', 'inherit', ...(inheritFd === undefined ? [] : [...Array<'ignore'>(37).fill('ignore'), inheritFd])],
   });
+  const { url: readyUrl, what } = ready;
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve(void (exited = true))));
-  // the worker bundles its workflow code first (seconds on a loaded machine); it answers 200 once it polls
+  // a worker bundles its workflow code first (seconds on a loaded machine); it answers 200 once it polls
   await Promise.race([
-    waitFor(async () => (await fetch(`http://127.0.0.1:${healthPort}/`).catch(() => null))?.status === 200, {
-      what: 'the worker process ready',
-      timeoutMs: 120_000,
-      intervalMs: 200,
-    }),
-    exit.then(() => Promise.reject(new Error('the worker process exited before it was ready'))),
+    waitFor(async () => (await fetch(readyUrl).catch(() => null))?.status === 200, { what: `the ${what} ready`, timeoutMs: 120_000, intervalMs: 200 }),
+    exit.then(() => Promise.reject(new Error(`the ${what} exited before it was ready`))),
   ]);
   return {
     pid: child.pid!,
-    healthPort,
     async kill() {
       if (!exited) child.kill('SIGKILL');
       await exit;
     },
   };
+}
+
+export async function startChildWorker(stack: TestStack, env: Record<string, string> = {}, inheritFd?: number): Promise<ChildWorker> {
+  const healthPort = await freePort();
+  const child = await startChild(
+    'worker.ts',
+    {
+      ...stackWorkerEnv(stack),
+      TASKD_ACCESS_URL: stack.baseUrl,
+      TASKD_WORKSPACE_STOP_GRACE_MS: String(stack.config.worker.workspaceStopGraceMs),
+      WORKER_HEALTH_PORT: String(healthPort),
+      ...env,
+    },
+    { url: `http://127.0.0.1:${healthPort}/`, what: 'worker process' },
+    inheritFd,
+  );
+  return { ...child, healthPort };
+}
+
+/** Another API process on the stack's database and Temporal (the stack's own runs in the test's process). */
+export async function startChildApi(stack: TestStack, env: Record<string, string> = {}): Promise<ChildApi> {
+  const port = await freePort();
+  const { DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE } = stackWorkerEnv(stack);
+  const child = await startChild(
+    'api/server.ts',
+    { DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HOST: '127.0.0.1', PORT: String(port), ...env },
+    { url: `http://127.0.0.1:${port}/readyz`, what: 'API process' },
+  );
+  return { ...child, baseUrl: `http://127.0.0.1:${port}` };
 }
