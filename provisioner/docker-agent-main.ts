@@ -5,7 +5,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { runAgentCli } from '../agent/workspace-agent-main';
-import { DOOR_MOUNT, DOOR_SOCKET, splice } from './docker-door';
+import { DOOR_MOUNT, DOOR_SOCKET } from './docker-door';
+import { splice } from './workspace-edge';
 
 async function main(): Promise<number> {
   const port = Number(new URL(process.env.TASKD_URL ?? '').port);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
 import type { Logger } from '../lib/logger';
+import { apiConnector, splice } from './workspace-edge';
 
 // A Docker workspace's one way to the server: the taskd API, through a unix socket the worker
 // serves and every workspace container mounts read-only at DOOR_MOUNT. The container's network
@@ -14,42 +14,22 @@ import type { Logger } from '../lib/logger';
 export const DOOR_MOUNT = '/run/taskd';
 export const DOOR_SOCKET = 'api.sock';
 
-/** Copies bytes both ways until either side closes; an error on one side ends both. */
-export function splice(a: net.Socket, b: net.Socket): void {
-  const end = () => {
-    a.destroy();
-    b.destroy();
-  };
-  for (const s of [a, b]) {
-    s.once('error', end);
-    s.once('close', end);
-  }
-  a.pipe(b);
-  b.pipe(a);
-}
-
 export interface ApiDoor {
   /** host folder holding the socket: the source of the DOOR_MOUNT bind mount */
   dir: string;
   close(): Promise<void>;
 }
 
-/** Serves `<dir>/api.sock`, each connection carried to the API at `accessUrl` (TLS for https). */
+/** Serves `<dir>/api.sock`, each connection carried to the API at `accessUrl`. */
 export async function openApiDoor(opts: { dir: string; accessUrl: string; log: Logger }): Promise<ApiDoor> {
-  const target = new URL(opts.accessUrl);
-  const secure = target.protocol === 'https:';
-  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(target.port || (secure ? 443 : 80));
+  const connectApi = apiConnector(opts.accessUrl);
   const socketPath = path.join(opts.dir, DOOR_SOCKET);
   fs.mkdirSync(opts.dir, { recursive: true });
   // the workspace's unprivileged user connects through it: a socket it cannot write to refuses it
   fs.chmodSync(opts.dir, 0o755);
   // the previous worker's socket: nothing answers on it any more
   fs.rmSync(socketPath, { force: true });
-  const server = net.createServer((inside) => {
-    const api = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
-    splice(inside, api);
-  });
+  const server = net.createServer((inside) => splice(inside, connectApi()));
   server.on('error', (err) => opts.log.warn({ err }, 'workspace API socket failed'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,3 @@
-import type net from 'node:net';
-import { pipeline } from 'node:stream';
 import type { EgressPolicy } from '../../domain/egress-policy';
 
 // The sandbox has a network of its own with nothing on it but its loopback, so every connection
@@ -55,15 +53,4 @@ export function innerPorts(appPorts: readonly number[], egress: boolean): InnerP
   };
   const api = free(20_080);
   return { api, proxy: egress ? free(api + 1) : null };
-}
-
-/** Copies bytes both ways until either side closes; an error on one side ends both. */
-export function splice(a: net.Socket, b: net.Socket): void {
-  const fail = (err: Error | null) => {
-    if (!err) return;
-    a.destroy();
-    b.destroy();
-  };
-  pipeline(a, b, fail);
-  pipeline(b, a, fail);
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { hostAllowed, type EgressPolicy } from '../../domain/egress-policy';
-import { splice } from './bridge';
+import { splice } from '../workspace-edge';
 
 // A sandboxed workspace's only way to the internet: an HTTP proxy (CONNECT for TLS, absolute URLs
 // for plain HTTP) run by its supervisor on the host's network and reached through the sandbox

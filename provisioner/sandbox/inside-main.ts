@@ -3,7 +3,8 @@
 // the app connections that come in from it), then the workspace agent itself in this process.
 import net from 'node:net';
 import { runAgentCli } from '../../agent/workspace-agent-main';
-import { BRIDGE_ENV, splice, type FromBridge, type InnerPorts, type ToBridge } from './bridge';
+import { BRIDGE_ENV, type FromBridge, type InnerPorts, type ToBridge } from './bridge';
+import { splice } from '../workspace-edge';
 
 function door(port: number, message: FromBridge): Promise<void> {
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {

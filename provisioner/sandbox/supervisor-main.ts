@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
 import { createLogger } from '../../lib/logger';
-import { BRIDGE_ENV, SPEC_ENV, WORKSPACE_MOUNT, innerPorts, splice, type FromBridge, type InnerPorts, type SandboxSpec, type ToBridge } from './bridge';
+import { BRIDGE_ENV, SPEC_ENV, WORKSPACE_MOUNT, innerPorts, type FromBridge, type InnerPorts, type SandboxSpec, type ToBridge } from './bridge';
+import { apiConnector, splice } from '../workspace-edge';
 import { sandboxArgs } from './bwrap-args';
 import { createEgressProxy } from './egress-proxy';
 
@@ -58,14 +58,6 @@ function insideEnv(spec: SandboxSpec, ports: InnerPorts): NodeJS.ProcessEnv {
           no_proxy: 'localhost,127.0.0.1,::1',
         }),
   };
-}
-
-function apiConnector(accessUrl: string): () => net.Socket {
-  const url = new URL(accessUrl);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const secure = url.protocol === 'https:';
-  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-  return () => (secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port }));
 }
 
 function listenOnHost(port: number, onConnection: (socket: net.Socket) => void): Promise<net.Server> {
