@@ -4,6 +4,7 @@
 // id) needs the database and happens in the API layer.
 
 import { goQuote } from './go-text';
+import { searchTerms } from './search-terms';
 import { TASK_STATUSES, isTaskStatus } from './task-status';
 
 export interface TaskQueryFilters {
@@ -23,39 +24,6 @@ export interface ParsedTaskQuery {
 }
 
 const KNOWN_KEYS = ['owner', 'organization', 'status'] as const;
-
-/**
- * Splits on `delimiter` outside double quotes, dropping empty pieces (Go's strings.FieldsFunc),
- * then optionally strips quote characters from each piece's ends.
- */
-function splitOutsideQuotes(s: string, delimiter: string, keepQuotes: boolean): string[] {
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const ch of s) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === delimiter) {
-      if (current !== '') parts.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  if (current !== '') parts.push(current);
-  return keepQuotes ? parts : parts.map(stripQuotes);
-}
-
-function stripQuotes(s: string): string {
-  return s.replace(/^"+|"+$/g, '');
-}
-
-/** key:value tokens keep their order; every bare token joins one free-text term at the end. */
-function groupTokens(tokens: string[]): string[] {
-  const terms = tokens.filter((t) => t.includes(':'));
-  const freeText = tokens.filter((t) => !t.includes(':'));
-  if (freeText.length > 0) terms.push(freeText.map(stripQuotes).join(' '));
-  return terms;
-}
 
 /** The validation the API returns when `owner:<v>` names no user the caller can see. */
 export function unknownOwnerError(value: string): QueryValidation {
@@ -94,19 +62,9 @@ function invalidStatus(value: string): string {
  * status is a 400-style validation error here instead of a database cast failure (500).
  */
 export function parseTaskQuery(q: string): ParsedTaskQuery {
-  const values = new Map<string, string[]>();
-  for (const term of groupTokens(splitOutsideQuotes(q.toLowerCase(), ' ', true))) {
-    if (term.startsWith(':') || term.endsWith(':')) {
-      return fail(`Query element ${goQuote(term)} cannot start or end with ':'`);
-    }
-    const parts = splitOutsideQuotes(term, ':', false);
-    if (parts.length > 2) return fail(`Query element ${goQuote(term)} can only contain 1 ':'`);
-    // A lone part is free text (or a quoted value holding ':'): it defaults to the owner.
-    const [key, value] = parts.length === 2 ? [parts[0] ?? '', parts[1] ?? ''] : ['owner', parts[0] ?? ''];
-    const list = values.get(key) ?? [];
-    list.push(value);
-    values.set(key, list);
-  }
+  // A lone part is free text (or a quoted value holding ':'): it defaults to the owner.
+  const { values, error } = searchTerms(q, (term, add) => add('owner', term));
+  if (error) return fail(error);
 
   const filters: TaskQueryFilters = {};
   const errors: QueryValidation[] = [];

@@ -10,8 +10,14 @@ import { requestTaskBuild, type BuildOperation } from '../tasks/builds';
 import { idempotencyKey } from '../idempotency';
 import { listBuilds } from '../../db/workspaces';
 import { visibleBuild, visibleWorkspace } from '../workspaces/lookup';
+import { parseWorkspacePage, resolveWorkspaceSearch } from '../workspaces/search';
+import { resolveUserParam } from '../tasks/params';
+import { getWorkspaceByOwnerAndName, listWorkspaces } from '../../db/workspaces';
+import { listScope } from '../../db/scope';
 import { taskIdOfWorkspace } from '../../db/tasks';
 import { externalAgentCredentials } from '../../lib/agent-token';
+import { goQuote } from '../../domain/go-text';
+import { goBool } from '../../domain/workspace-search';
 
 // Workspaces and builds in Coder's shapes. Every taskd workspace belongs to a task, so builds
 // requested here go through the task's workflow like pause/resume/delete do — deleting a task's
@@ -38,9 +44,81 @@ const credentialsSchema = z
   .object({ agent_token: z.string(), command: z.string() })
   .openapi('ExternalAgentCredentials');
 
+const workspacesResponse = z
+  .object({ workspaces: z.array(workspaceSchema), count: z.number().int() })
+  .openapi('WorkspacesResponse');
+const ownerWorkspaceParams = z.object({
+  user: z.string().openapi({ param: { name: 'user', in: 'path' }, description: 'User id, username, or "me"' }),
+  workspacename: z.string().openapi({ param: { name: 'workspacename', in: 'path' }, description: 'Workspace name' }),
+});
+
 const OPERATIONS: Record<'start' | 'stop' | 'delete', BuildOperation> = { start: 'resume', stop: 'pause', delete: 'delete' };
 
 export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workspaces',
+      tags: ['Workspaces'],
+      summary: "List the workspaces the caller can see, with Coder's search query",
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: {
+        query: z.object({
+          q: z.string().optional().openapi({
+            description: 'Search query, e.g. owner:me status:running template:claude has-ai-task:true, or a name (owner/name)',
+          }),
+          limit: z.string().optional().openapi({ description: 'Page size; 0 or omitted: all' }),
+          offset: z.string().optional().openapi({ description: 'Workspaces to skip' }),
+        }),
+      },
+      responses: { 200: jsonContent(workspacesResponse, 'Workspaces and the count of all matches'), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const page = parseWorkspacePage(query);
+      const em = c.get('em');
+      const filters = await resolveWorkspaceSearch(em, c.get('actor'), query.q ?? '');
+      const scope = await listScope(em, c.get('actor'));
+      const { records, total } = await orInternal('Internal error fetching workspaces.', () => listWorkspaces(em, scope, filters, page));
+      return c.json({ workspaces: records.map(workspaceJson), count: total }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/{user}/workspace/{workspacename}',
+      tags: ['Workspaces'],
+      summary: "A user's workspace by name",
+      security: SESSION_SECURITY,
+      middleware: [requireUser] as const,
+      request: {
+        params: ownerWorkspaceParams,
+        query: z.object({ include_deleted: z.string().optional().openapi({ description: 'true: a deleted workspace of that name too' }) }),
+      },
+      responses: { 200: jsonContent(workspaceSchema, 'The workspace'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const params = c.req.valid('param');
+      const raw = c.req.valid('query').include_deleted;
+      const includeDeleted = raw === undefined || raw === '' ? false : goBool(raw);
+      if (includeDeleted === undefined) {
+        throw new ApiError(400, `Invalid boolean value ${goQuote(raw ?? '')} for "include_deleted" query param.`, undefined, [
+          { field: 'include_deleted', detail: 'Must be a valid boolean' },
+        ]);
+      }
+      const em = c.get('em');
+      const actor = c.get('actor');
+      const ownerId = params.user === 'me' ? actor.userId : (await resolveUserParam(em, actor, params.user)).id;
+      const workspace = await orInternal('Internal error fetching workspace by name.', () =>
+        getWorkspaceByOwnerAndName(em, actor, ownerId, params.workspacename, includeDeleted),
+      );
+      if (!workspace || !workspace.latestBuild) throw notFound();
+      return c.json(workspaceJson(workspace), 200);
+    },
+  );
+
   api.openapi(
     createRoute({
       method: 'get',

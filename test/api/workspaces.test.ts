@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate } from '../helpers/fixtures';
-import { taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
+import { activeTaskOf, taskStatusOf, taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
 import { sql } from '../helpers/task-rows';
 import { waitFor } from '../helpers/wait';
 import { NOTIFICATION_TEMPLATES } from '../../domain/app-status';
@@ -22,16 +22,8 @@ after(async () => {
   await stack?.close();
 });
 
-async function activeTask(who: Person, versionId = world.version.id) {
-  const res = await stack.api('POST', '/api/v2/tasks/me', { token: who.token, body: { template_version_id: versionId, input: 'work' } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  await waitFor(async () => (await taskStatus(who, res.body.id)) === 'active', { what: 'task active' });
-  return res.body as { id: string; name: string; workspace_id: string };
-}
-
-async function taskStatus(who: Person, taskId: string) {
-  return (await stack.api('GET', `/api/v2/tasks/me/${taskId}`, { token: who.token })).body.status;
-}
+const activeTask = (who: Person, versionId = world.version.id) => activeTaskOf(stack, who, versionId);
+const taskStatus = (who: Person, taskId: string) => taskStatusOf(stack, who, taskId);
 
 const getWs = (who: Person, id: string, query = '') => stack.api('GET', `/api/v2/workspaces/${id}${query}`, { token: who.token });
 const build = (who: Person, id: string, body: unknown) =>

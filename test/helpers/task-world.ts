@@ -11,6 +11,7 @@ import {
   type UserJson,
 } from './fixtures';
 import { insertTask, type TaskRows, type TaskRowsOptions } from './task-rows';
+import { waitFor } from './wait';
 
 export interface Person {
   token: string;
@@ -54,4 +55,23 @@ export function seedTaskOf(
     versionId: world.version.id,
     ...over,
   });
+}
+
+export interface CreatedTask {
+  id: string;
+  name: string;
+  workspace_id: string;
+}
+
+/** The status GET /tasks/me/{id} reports to `who`. */
+export async function taskStatusOf(stack: TestStack, who: Person, taskId: string): Promise<string | undefined> {
+  return (await stack.api('GET', `/api/v2/tasks/me/${taskId}`, { token: who.token })).body.status;
+}
+
+/** A task of `who` from `versionId`, created through the API and waited on until it is active. */
+export async function activeTaskOf(stack: TestStack, who: Person, versionId: string): Promise<CreatedTask> {
+  const res = await stack.api('POST', '/api/v2/tasks/me', { token: who.token, body: { template_version_id: versionId, input: 'work' } });
+  if (res.status !== 201) throw new Error(`POST /tasks/me: ${res.status} ${JSON.stringify(res.body)}`);
+  await waitFor(async () => (await taskStatusOf(stack, who, res.body.id)) === 'active', { what: 'task active' });
+  return res.body as CreatedTask;
 }
