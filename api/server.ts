@@ -1,4 +1,5 @@
 // Production entry of the HTTP API: external Postgres (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS).
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
@@ -9,6 +10,7 @@ import { SessionCache } from './auth/session-cache';
 import { createApp } from './app';
 import { retryUntilReady } from '../lib/retry';
 import { answerMalformedRequests } from './http-server';
+import { acceptWebSockets } from './websocket-upgrade';
 import { createRegistry, metricsSource, serveMetrics } from '../lib/metrics';
 
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
@@ -35,6 +37,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   const app = createApp({ config, orm, temporal: client, log, events, sessions, metrics });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   answerMalformedRequests(server);
+  const sockets = acceptWebSockets(server as Server, app.fetch);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);
@@ -47,6 +50,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
       metricsServer?.close();
       // ends the open watch streams first: the server cannot close while they are connected
       await events.close();
+      sockets.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await orm.close();

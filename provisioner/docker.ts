@@ -113,6 +113,7 @@ export function createDockerDriver(opts: DockerDriverOptions): DockerDriver {
     const apps = sameBuild ? (JSON.parse(recorded!.apps) as ProvisionedApp[]) : await appsOnLocalPorts(ctx.definition);
     if (existing) await removeContainer(docker, name, graceS(ctx));
     const pathOfImage = await imagePath(docker, definition.image);
+    ctx.progress?.(`Preparing volume, network and container from image ${definition.image}`);
     await ensureVolume(docker, owner, ctx.workspaceId);
     await ensureNetwork(docker, owner, ctx.workspaceId);
     await giveVolumeToWorkspaceUser(docker, { ctx, docker: definition, owner, runtime });
@@ -120,6 +121,7 @@ export function createDockerDriver(opts: DockerDriverOptions): DockerDriver {
       containerSpec({ ctx, docker: definition, owner, apps, runtime, doorDir: door.dir, imagePath: pathOfImage, stopGraceS: graceS(ctx) }),
     );
     await container.start();
+    ctx.progress?.(`Container ${container.id.slice(0, 12)} started; app ports published on 127.0.0.1`);
     log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, container: container.id.slice(0, 12) }, 'workspace container started');
     return outcome(apps);
   }

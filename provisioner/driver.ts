@@ -24,6 +24,8 @@ export interface BuildContext {
   agent: AgentSpec | null;
   /** URL the workspace agent uses to reach the taskd API */
   accessUrl: string;
+  /** tells the build's log what the driver is doing, one plain sentence per step (absent: nobody listens) */
+  progress?: (output: string, level?: 'info' | 'warn' | 'error') => void;
 }
 
 export interface ProvisionedApp {

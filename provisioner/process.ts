@@ -142,13 +142,25 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     const existing = records.read(ctx.workspaceId);
     const sameBuild = existing !== null && existing.buildId === ctx.buildId;
     if (sameBuild && leaderAlive(existing)) {
+      ctx.progress?.(`The workspace of this build already runs (process ${existing.pid}): kept as it is`);
       return { apps: existing.apps, hostId: opts.hostId, agentLifecycle: 'created' };
     }
     // an older build's agent (its token no longer works) or the remains of one that died
-    if (existing) await terminate(existing);
+    if (existing) {
+      ctx.progress?.('Stopping what an earlier build left running');
+      await terminate(existing);
+    }
     // the same build keeps its ports: they are recorded in its apps' URLs already
     const apps = sameBuild ? existing.apps : await appsOnLocalPorts(ctx.definition);
+    const sandboxMode = ctx.definition.sandbox ?? 'bubblewrap';
+    ctx.progress?.(
+      sandboxMode === 'none'
+        ? 'Starting the workspace agent unsandboxed (the template sets "sandbox": "none"): it can reach whatever the worker can'
+        : 'Starting the workspace agent in a bubblewrap sandbox: its own user, processes, network and file system',
+      sandboxMode === 'none' ? 'warn' : 'info',
+    );
     const { pid, sandbox: mode } = await spawnWorkspace(ctx, apps);
+    ctx.progress?.(`Workspace agent running as process ${pid} on host ${opts.hostId}`);
     records.write({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString(), sandbox: mode });
     log.info({ workspaceId: ctx.workspaceId, buildId: ctx.buildId, pid, sandbox: mode }, 'workspace started');
     return { apps, hostId: opts.hostId, agentLifecycle: 'created' };
@@ -159,9 +171,14 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     workspacesDir,
     workspaceDir,
     start: (ctx) => serialize(ctx.workspaceId, () => startLocked(ctx)),
-    stop: (ctx) => serialize(ctx.workspaceId, () => stopLocked(ctx.workspaceId)),
+    stop: (ctx) =>
+      serialize(ctx.workspaceId, () => {
+        ctx.progress?.(`Stopping the workspace agent (it has ${Math.round(graceMs / 1000)} s to save its conversation)`);
+        return stopLocked(ctx.workspaceId);
+      }),
     delete: (ctx) =>
       serialize(ctx.workspaceId, async () => {
+        ctx.progress?.('Stopping the workspace agent and removing the workspace folder');
         await stopLocked(ctx.workspaceId);
         fs.rmSync(workspaceDir(ctx.workspaceId), { recursive: true, force: true });
         sandbox.release(ctx.workspaceId, records.stateDir(ctx.workspaceId));

@@ -11,6 +11,7 @@ import { registerTemplateVersionRoutes } from './template-versions';
 import { registerUserRoutes } from './users';
 import { registerWatchRoutes } from './watch';
 import { registerWorkspaceRoutes } from './workspaces';
+import { registerBuildLogRoutes } from './build-logs';
 import { registerWorkspaceAgentRoutes } from './workspace-agents';
 
 // Each resource registers its routes here, under both /api/v2 and /api/experimental.
@@ -27,6 +28,7 @@ export function registerApiRoutes(api: ApiApp, deps: AppDeps): void {
   registerWatchRoutes(api, deps);
   registerTaskRoutes(api, deps);
   registerWorkspaceRoutes(api, deps);
+  registerBuildLogRoutes(api, deps);
   registerWorkspaceAgentRoutes(api, deps);
   registerParameterRoutes(api, deps);
 }

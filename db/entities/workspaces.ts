@@ -52,6 +52,23 @@ export const WorkspaceBuild = defineEntity({
 });
 export type IWorkspaceBuild = InferEntity<typeof WorkspaceBuild>;
 
+// What a build did, line by line, as Coder's provisioner job logs: written by the build's
+// activities while it runs, read (and followed) through GET /workspacebuilds/{id}/logs.
+export const WorkspaceBuildLog = defineEntity({
+  name: 'WorkspaceBuildLog',
+  tableName: 'workspace_build_logs',
+  properties: {
+    id: p.bigint().primary().autoincrement(),
+    build: p.manyToOne(WorkspaceBuild).mapToPk().deleteRule('cascade'),
+    createdAt: p.datetime().defaultRaw('now()'),
+    level: p.string(), // trace | debug | info | warn | error
+    stage: p.string(),
+    output: p.text(),
+  },
+  indexes: [{ properties: ['build', 'id'] }],
+});
+export type IWorkspaceBuildLog = InferEntity<typeof WorkspaceBuildLog>;
+
 export const WorkspaceAgent = defineEntity({
   name: 'WorkspaceAgent',
   tableName: 'workspace_agents',

@@ -1,5 +1,6 @@
 // Per-test-file slice of the real stack started by test/run.ts: a fresh migrated database, a task queue
 // of its own, an in-process worker running the pre-built workflow bundle, and the API on a free port.
+import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { serve } from '@hono/node-server';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { answerMalformedRequests } from '../../api/http-server';
+import { acceptWebSockets } from '../../api/websocket-upgrade';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { connectTemporal } from '../../lib/temporal';
@@ -105,7 +107,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
   const events = new TaskEvents({ databaseUrl, log, channels: [sessions] });
   await events.start();
   const app = createApp({ config, orm, temporal: client, log, events, sessions });
-  const { server, url: baseUrl } = await listenOnLoopback(app, port);
+  const { stop: stopServer, url: baseUrl } = await listenOnLoopback(app, port);
 
   return {
     baseUrl,
@@ -142,7 +144,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
     },
     async close() {
       await events.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopServer();
       if (workerStop) await workerStop();
       // process-driver workspaces outlive a worker by design; a test file must not leave them behind
       await stopAllWorkspaces({ dataDir, log, stopGraceMs: 2_000 });
@@ -159,17 +161,24 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
  */
 export async function startSecondApi(stack: TestStack): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log });
-  const { server, url } = await listenOnLoopback(app, 0);
-  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const { stop, url } = await listenOnLoopback(app, 0);
+  return { url, close: stop };
 }
 
 /** Serves an API app on 127.0.0.1 (port 0: any free one) as api/server.ts does, once it listens. */
 async function listenOnLoopback(app: ReturnType<typeof createApp>, port: number) {
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
   answerMalformedRequests(server);
+  const sockets = acceptWebSockets(server as Server, app.fetch);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  // open WebSockets would keep server.close() waiting: they end first
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      sockets.close();
+      server.close(() => resolve());
+    });
+  return { server, stop, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
