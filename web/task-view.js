@@ -8,6 +8,7 @@ import { openLive, LIVE_LABELS } from './live.js';
 import { announce, busy, errorBox, setFlash, showError, statusBadge } from './ui.js';
 import { createConversation } from './conversation.js';
 import { renderStateLine } from './markdown.js';
+import { createBuildLog } from './build-log.js';
 
 // workspace build states during which the API refuses another build (409)
 const BUILDING = new Set(['pending', 'starting', 'stopping', 'deleting', 'canceling']);
@@ -61,6 +62,7 @@ export function taskView(main, ctx, [owner, ref]) {
   const banners = h('div', { class: 'banners' });
   const errors = errorBox();
   const conversation = createConversation();
+  const buildLog = createBuildLog();
   const pause = h('button', { type: 'button', disabled: true }, 'Pause');
   const resume = h('button', { type: 'button', disabled: true }, 'Resume');
   const del = h('button', { type: 'button', class: 'danger', disabled: true }, 'Delete');
@@ -95,6 +97,7 @@ export function taskView(main, ctx, [owner, ref]) {
       sendHint,
       h('div', { class: 'actions' }, send),
     ),
+    buildLog.element,
     liveState,
   );
   title.focus();
@@ -115,6 +118,7 @@ export function taskView(main, ctx, [owner, ref]) {
     const cs = task.current_state;
     replace(state, cs && task.status === 'active' ? [h('strong', {}, STATE_LABELS[cs.state] ?? cs.state), cs.message ? [': ', renderStateLine(cs.message)] : ''] : '');
     replace(banners, banner(task));
+    void buildLog.show(task);
     if (awaitingBuildAfter !== null && (task.workspace_build_number ?? 0) > awaitingBuildAfter) awaitingBuildAfter = null;
     const can = gone ? { pause: false, resume: false, del: false, send: false } : allowed(task);
     const waiting = awaitingBuildAfter !== null;
@@ -201,6 +205,7 @@ export function taskView(main, ctx, [owner, ref]) {
   return () => {
     clearInterval(ages);
     close();
+    buildLog.close();
     document.title = 'taskd';
   };
 }

@@ -47,19 +47,23 @@ export function provenance(c: Context, accessUrl: string): Provenance {
 const crossSite = (detail: string) => new ApiError(403, 'Cross-site request refused.', detail);
 
 /**
- * Refuses cookie-authenticated writes that do not come from this origin with a JSON body type.
+ * Refuses cookie-authenticated writes (and WebSocket handshakes) that do not come from this origin,
+ * and writes without a JSON body type.
  * Runs before the API relabels other body types as JSON (app.ts), so it sees what was sent.
  */
 export function refuseForgedCookieWrites(accessUrl: string) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (UNSAFE_METHODS.has(c.req.method) && presentedSessionToken(c)?.via === 'cookie') {
+    // a WebSocket handshake is a GET no same-origin policy guards: any page the browser shows could
+    // open one with the cookie and read what it streams, so it is held to the same origin rule
+    const websocket = c.req.header('Upgrade')?.toLowerCase() === 'websocket';
+    if ((UNSAFE_METHODS.has(c.req.method) || websocket) && presentedSessionToken(c)?.via === 'cookie') {
       if (provenance(c, accessUrl) !== 'same-origin') {
         throw crossSite(
           "A request signed in with the session cookie must come from this server's own pages (Origin or Sec-Fetch-Site). " +
             `API clients send the token in the "${SESSION_TOKEN_HEADER}" or "Authorization: Bearer" header instead.`,
         );
       }
-      if (!JSON_TYPE.test(c.req.header('Content-Type') ?? '')) {
+      if (!websocket && !JSON_TYPE.test(c.req.header('Content-Type') ?? '')) {
         throw new ApiError(415, 'Unsupported Content-Type.', 'A request signed in with the session cookie must send Content-Type: application/json.');
       }
     }

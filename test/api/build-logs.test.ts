@@ -34,10 +34,15 @@ const latestBuildId = async (who: Person, workspaceId: string): Promise<string> 
 const logs = (who: Person, buildId: string, query = '') => stack.api('GET', `/api/v2/workspacebuilds/${buildId}/logs${query}`, { token: who.token });
 
 /** Follows a build's log as codersdk does: every message until the server closes, and how it closed. */
-function follow(who: Person | null, buildId: string, after = 0): Promise<{ lines: LogLine[]; code: number; status?: number; body?: string }> {
+function follow(
+  who: Person | null,
+  buildId: string,
+  after = 0,
+  headers: Record<string, string> = who ? { 'Coder-Session-Token': who.token } : {},
+): Promise<{ lines: LogLine[]; code: number; status?: number; body?: string }> {
   const url = `${stack.baseUrl.replace('http', 'ws')}/api/v2/workspacebuilds/${buildId}/logs?follow${after ? `&after=${after}` : ''}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: who ? { 'Coder-Session-Token': who.token } : {} });
+    const ws = new WebSocket(url, { headers });
     const lines: LogLine[] = [];
     ws.on('message', (data) => lines.push(JSON.parse(String(data)) as LogLine));
     ws.on('close', (code) => resolve({ lines, code }));
@@ -98,6 +103,18 @@ describe('GET /workspacebuilds/{id}/logs', () => {
     assert.equal(refused.status, 404);
     assert.equal(JSON.parse(refused.body!).message, 'Resource not found or you do not have access to this resource');
     assert.equal((await follow(null, buildId)).status, 401);
+  });
+
+  test("with the session cookie, only taskd's own pages may follow (a page on another port may not)", async () => {
+    const task = await activeTaskOf(stack, world.alice, world.version.id);
+    const buildId = await latestBuildId(world.alice, task.workspace_id);
+    const cookie = `coder_session_token=${world.alice.token}`;
+    const elsewhere = await follow(null, buildId, 0, { Cookie: cookie, Origin: 'http://127.0.0.1:1' });
+    assert.equal(elsewhere.status, 403);
+    assert.equal(JSON.parse(elsewhere.body!).message, 'Cross-site request refused.');
+    const own = await follow(null, buildId, 0, { Cookie: cookie, Origin: stack.baseUrl });
+    assert.equal(own.code, 1000);
+    assert.ok(own.lines.length >= 3);
   });
 
   test('follow streams a running build line by line and closes normally when it ends', async () => {

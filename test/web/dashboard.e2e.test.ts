@@ -222,6 +222,17 @@ describe('dashboard', () => {
     await assertNotReloaded();
   });
 
+  test("the build log shows what the latest build did, step by step", async () => {
+    await page.locator('.build-log summary').click();
+    await page.locator('.build-log-note', { hasText: '(start)' }).waitFor({ timeout: LIVE });
+    await page.locator('.build-log-line', { hasText: 'Workspace started' }).waitFor({ timeout: LIVE });
+    const steps = await page.locator('.build-log-line').allTextContents();
+    assert.ok(steps.some((l) => /Starting workspace Build #\d+ of /.test(l)), steps.join('\n'));
+    assert.ok(steps.some((l) => /Workspace agent running as process \d+/.test(l)), steps.join('\n'));
+    await page.locator('.build-log summary').click();
+    await assertNotReloaded();
+  });
+
   test('delete: confirmed, then gone from the list', async () => {
     await page.getByRole('button', { name: 'Delete' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
