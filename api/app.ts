@@ -7,7 +7,7 @@ import { ZodError } from 'zod';
 import type { AppDeps, AppEnv } from './context';
 import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './errors';
 import { toValidations } from '../domain/workspace-definition';
-import { nulValidations, rejectNulInUrl } from './middleware/no-nul';
+import { rejectNulInUrl, textValidations } from './middleware/no-nul';
 import { noStore, securityHeaders } from './middleware/security-headers';
 import { refuseForgedCookieWrites } from './middleware/csrf';
 import { registerHealthRoutes } from './routes/health';
@@ -85,8 +85,8 @@ function createApiRouter(deps: AppDeps) {
         const validations = toValidations(result.error as unknown as ZodError);
         return c.json({ message: 'Validation failed.', validations }, 400);
       }
-      const nul = nulValidations(result.data);
-      if (nul.length > 0) return c.json({ message: 'Validation failed.', validations: nul }, 400);
+      const unstorable = textValidations(result.data);
+      if (unstorable.length > 0) return c.json({ message: 'Validation failed.', validations: unstorable }, 400);
     },
   });
   registerApiRoutes(api, deps);

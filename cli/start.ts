@@ -38,6 +38,26 @@ export interface DevStack {
 }
 
 /**
+ * The data folder holds every prompt (temporal.db, the logs), PostgreSQL's files and its password:
+ * readable by its owner only. Others may traverse it (0711: the private PostgreSQL runs as the postgres
+ * user when taskd runs as root, and must reach its own folder inside) but not list or read it. The
+ * logs folder is the owner's alone. The Temporal server creates temporal.db as others can read it;
+ * it is tightened to 0600 as soon as the server is up (and SQLite gives the -wal and -shm files it
+ * makes later the database file's mode). Files an earlier version left readable are tightened too.
+ */
+export function confineDataFolder(dataDir: string, logs: string): void {
+  fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o711);
+  fs.chmodSync(logs, 0o700);
+  for (const name of fs.readdirSync(dataDir)) {
+    const file = path.join(dataDir, name);
+    const stat = fs.lstatSync(file);
+    if (stat.isFile() && (stat.mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  }
+  for (const name of fs.readdirSync(logs)) fs.chmodSync(path.join(logs, name), 0o600);
+}
+
+/**
  * Starts the stack. `giveUp` is called (once) when a child cannot be kept running; the caller
  * then stops the stack and exits non-zero naming it.
  */
@@ -56,7 +76,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv, giveUp: (service: st
   };
   try {
     process.stdout.write(`taskd: starting (data in ${config.dataDir})\n`);
-    fs.mkdirSync(logs, { recursive: true });
+    confineDataFolder(config.dataDir, logs);
     const overrides: Record<string, string> = {};
 
     const pgReady = (async () => {
@@ -90,6 +110,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv, giveUp: (service: st
         log,
       };
       const server = await startTemporalDevServer(options);
+      confineDataFolder(config.dataDir, logs);
       supervisor.watch({ name: 'Temporal', logFile: options.logFile, start: () => startTemporalDevServer(options) }, server);
       overrides.TEMPORAL_ADDRESS = server.address;
       uiUrl = server.uiUrl;

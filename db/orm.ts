@@ -5,7 +5,12 @@ export type Orm = MikroORM;
 
 /** connect: false lets a process start while the database is still down; the pool connects on first use. */
 export async function openOrm(opts: { url: string; poolMax?: number; connect?: boolean }): Promise<Orm> {
-  return MikroORM.init({ ...ormOptions(opts), connect: opts.connect ?? true });
+  const orm = await MikroORM.init({ ...ormOptions(opts), connect: opts.connect ?? true });
+  // A failed statement's error names the statement with its placeholders, not its values: knex
+  // otherwise splices every bound value (a prompt, an email, a client address) into the message,
+  // and error messages end up in logs.
+  (orm.em.getKnex().client as { config: { compileSqlOnError?: boolean } }).config.compileSqlOnError = false;
+  return orm;
 }
 
 /** Applies pending migrations; safe to run concurrently (MikroORM serialises on its lock table). */

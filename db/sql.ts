@@ -13,8 +13,25 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
   const query = em.getKnex().raw(text, params as never[]);
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
-  const result = (await query) as { rows: T[] };
-  return result.rows;
+  try {
+    const result = (await query) as { rows: T[] };
+    return result.rows;
+  } catch (err) {
+    throw withoutValues(err);
+  }
+}
+
+/**
+ * A failed statement's error as it may be logged: the statement with its placeholders (db/orm.ts
+ * has knex leave values out) and PostgreSQL's reason, minus the values PostgreSQL quotes back — the
+ * input a data exception (class 22) could not read, the key a constraint violation (class 23) found.
+ */
+export function withoutValues(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
+  if (!e || typeof e.code !== 'string') return err;
+  if (e.code.startsWith('22') && typeof e.message === 'string') e.message = e.message.replace(/: "(?:[^"\\]|\\.)*"$/, ': "…"');
+  if (e.code.startsWith('22') || e.code.startsWith('23')) delete e.detail;
+  return err;
 }
 
 export async function sqlOne<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T | null> {

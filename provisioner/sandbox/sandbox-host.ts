@@ -54,8 +54,7 @@ export function createSandboxHost(opts: { dataDir: string; workspacesDir: string
     fs.mkdirSync(tmpRoot, { recursive: true });
     // workspace users reach their folders, the identity files and their temporary folders through
     // these; taskd's own folders they cannot list
-    fs.chmodSync(opts.workspacesDir, fs.statSync(opts.workspacesDir).mode | 0o111);
-    for (const dir of [opts.stateRoot, tmpRoot]) fs.chmodSync(dir, 0o711);
+    for (const dir of [opts.workspacesDir, opts.stateRoot, tmpRoot]) fs.chmodSync(dir, 0o711);
     fs.chmodSync(identityDir, 0o755);
     for (const [name, text] of Object.entries(identityFiles())) fs.writeFileSync(path.join(identityDir, name), text, { mode: 0o644 });
   }

@@ -105,6 +105,14 @@ describe('log-snapshot', () => {
     const rows = await query<{ log_snapshot: any }>(stack.orm, 'select log_snapshot from task_snapshots where task_id = ?', [t.taskId]);
     assert.equal(rows[0]!.log_snapshot.data.messages[0].content, 'a\uFFFDb');
   });
+
+  test('a lone surrogate in a message is stored as U+FFFD, where jsonb would refuse it', async () => {
+    const t = await seedTask(stack.orm);
+    const res = await upload(t, t.taskId, '?format=agentapi', JSON.stringify({ messages: [msg(0, 'agent', 'a\ud800b')] }));
+    assert.equal(res.status, 204, JSON.stringify(res.body));
+    const rows = await query<{ log_snapshot: any }>(stack.orm, 'select log_snapshot from task_snapshots where task_id = ?', [t.taskId]);
+    assert.equal(rows[0]!.log_snapshot.data.messages[0].content, 'a\uFFFDb');
+  });
 });
 
 describe('messages (beyond Coder)', () => {

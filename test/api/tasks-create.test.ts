@@ -190,6 +190,25 @@ describe('POST /tasks/{user} (§3.3)', () => {
     assert.equal((await create(world.alice, withVersion({ input: 'x' }), { user: 'me%00' })).status, 400);
   });
 
+  test('a lone surrogate (an unpaired \\ud800 escape) is 400 before anything is written, where it once became an unaudited task', async () => {
+    const before = await stack.api('GET', '/api/v2/tasks?q=owner:me', { token: world.alice.token });
+    for (const [field, body] of [
+      ['input', withVersion({ input: 'hello \ud800 world' })],
+      ['display_name', withVersion({ input: 'x', display_name: 'tail \udc00' })],
+    ] as const) {
+      const res = await create(world.alice, body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.validations.length, 1);
+      assert.equal(res.body.validations[0].field, field);
+      assert.match(res.body.validations[0].detail, /lone surrogate/);
+    }
+    const after = await stack.api('GET', '/api/v2/tasks?q=owner:me', { token: world.alice.token });
+    assert.equal(after.body.count, before.body.count, 'no task was created');
+    // a well-formed pair (an emoji written as two escapes) is text like any other
+    const emoji = await create(world.alice, withVersion({ input: 'ship it \ud83d\ude80' }));
+    assert.equal(emoji.status, 201, JSON.stringify(emoji.body));
+  });
+
   test('the route answers under /api/experimental too', async () => {
     const res = await create(world.alice, withVersion({ input: 'experimental' }), { prefix: '/api/experimental' });
     assert.equal(res.status, 201);

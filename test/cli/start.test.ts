@@ -77,6 +77,19 @@ after(async () => {
   }
 });
 
+test('the data folder is readable by its owner only: others may pass through it, not list or read it', () => {
+  assert.equal(fs.statSync(dataDir).mode & 0o777, 0o711);
+  const exposed: string[] = [];
+  for (const name of fs.readdirSync(dataDir)) {
+    const file = path.join(dataDir, name);
+    const mode = fs.lstatSync(file).mode;
+    if ((mode & 0o044) !== 0) exposed.push(`${name} ${(mode & 0o777).toString(8)}`);
+  }
+  assert.deepEqual(exposed, [], 'nothing in the data folder is readable by group or others');
+  assert.ok(fs.readdirSync(dataDir).includes('temporal.db'), 'temporal.db is among what was checked');
+  assert.equal(fs.statSync(path.join(dataDir, 'logs')).mode & 0o777, 0o700);
+});
+
 test('each child killed in turn is reported with how it ended and started again; the stack then runs a task', async () => {
   for (const child of CHILDREN) {
     const pid = childPid(child.cmdline);
