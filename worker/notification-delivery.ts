@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { NOTIFICATION_TEMPLATES, type NotificationTemplate } from '../domain/app-status';
 import type { ActivityDeps } from '../activities/deps';
 import { inTransaction } from '../db/sql';
@@ -14,11 +14,30 @@ import type { WorkerMetrics } from './metrics';
 // Sends outbox rows to the configured webhook (and always to the log). One row per transaction:
 // the row is locked (FOR UPDATE SKIP LOCKED, so several workers never send the same row at once),
 // sent, and marked sent or rescheduled in that same transaction. A crash between the receiver's
-// 2xx and the commit re-sends the row later with the same X-Taskd-Message-Id, which is what the
-// receiver dedupes on: each message id takes effect at most once.
+// 2xx and the commit re-sends the row later with the same webhook-id, which is what the receiver
+// dedupes on: each message id takes effect at most once.
+//
+// Calls are signed the Standard Webhooks way (the standardwebhooks package): webhook-id,
+// webhook-timestamp and webhook-signature "v1,<base64 HMAC-SHA256 of id.timestamp.body>", so a
+// receiver can refuse a replayed call by its timestamp. A redirect is not followed — the signed body
+// would be posted to wherever the redirect points — and counts as a failed attempt.
 
-export const SIGNATURE_HEADER = 'X-Taskd-Signature';
+/** Also sent, for receivers that dedupe on it: the same value as webhook-id. */
 export const MESSAGE_ID_HEADER = 'X-Taskd-Message-Id';
+
+/** The signer for NOTIFY_WEBHOOK_SECRET: a "whsec_" secret is base64 as the standard says, any other its raw bytes. */
+export function webhookSigner(secret: string): Webhook {
+  return secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(secret, { format: 'raw' });
+}
+
+/** The Standard Webhooks headers of one call. */
+export function signatureHeaders(signer: Webhook, id: string, body: string, at = new Date()): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signer.sign(id, at, body),
+  };
+}
 
 export interface DeliveryPolicy {
   maxAttempts: number;
@@ -33,11 +52,6 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   maxRetryMs: 5 * 60_000,
   requestTimeoutMs: 10_000,
 };
-
-/** `sha256=<hex HMAC-SHA256 of the exact body bytes>`: what receivers recompute to trust a call. */
-export function signBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
 
 /** Delay before attempt `attempts + 1`: doubling from firstRetryMs, capped at maxRetryMs. */
 export function retryDelayMs(attempts: number, policy: DeliveryPolicy): number {
@@ -74,11 +88,14 @@ async function postWebhook(url: string, secret: string | undefined, id: string, 
     'content-type': 'application/json',
     'user-agent': 'taskd-notifications',
     [MESSAGE_ID_HEADER]: id,
+    ...(secret ? signatureHeaders(webhookSigner(secret), id, body) : {}),
   };
-  if (secret) headers[SIGNATURE_HEADER] = signBody(body, secret);
   try {
-    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 300 && res.status < 400) {
+      return { ok: false, error: `webhook answered HTTP ${res.status} (a redirect, which is not followed: point NOTIFY_WEBHOOK_URL at the final address)` };
+    }
     return res.ok ? { ok: true } : { ok: false, error: `webhook answered HTTP ${res.status}` };
   } catch (err) {
     return { ok: false, error: (err as Error).message || String(err) };

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -15,7 +16,8 @@ const SECRET = 'test-webhook-secret';
 
 interface Received {
   id: string | undefined;
-  signature: string | undefined;
+  /** the call verifies with the receiver's copy of the secret (Standard Webhooks) */
+  verified: boolean;
   raw: string;
   body: any;
   answered: number;
@@ -29,8 +31,8 @@ async function startReceiver(answer: (r: Received, seen: Received[]) => number) 
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
       const r: Received = {
-        id: req.headers['x-taskd-message-id'] as string | undefined,
-        signature: req.headers['x-taskd-signature'] as string | undefined,
+        id: req.headers['webhook-id'] as string | undefined,
+        verified: verifies(raw, req.headers),
         raw,
         body: JSON.parse(raw),
         answered: 0,
@@ -45,7 +47,14 @@ async function startReceiver(answer: (r: Received, seen: Received[]) => number) 
   return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-const sign = (raw: string) => `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}`;
+function verifies(raw: string, headers: http.IncomingHttpHeaders): boolean {
+  try {
+    new Webhook(SECRET, { format: 'raw' }).verify(raw, headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('notifications: outbox and signed webhook delivery', () => {
   let stack: TestStack;
@@ -83,7 +92,7 @@ describe('notifications: outbox and signed webhook delivery', () => {
       const calls = receiver.received.filter((r) => r.id === n.id);
       assert.deepEqual(calls.map((c) => c.answered), [503, 204], 'one failure, then exactly one accepted delivery');
       for (const c of calls) {
-        assert.equal(c.signature, sign(c.raw), 'HMAC-SHA256 of the exact body');
+        assert.ok(c.verified, 'a Standard Webhooks signature of the exact body');
         assert.equal(c.body.id, n.id);
       }
     }
@@ -151,6 +160,42 @@ describe('notifications: delivery gives up after the last attempt', () => {
     assert.deepEqual(final, { status: 'failed', attempts: 3 });
     assert.equal(await deliverNextNotification(deps, policy), false);
     assert.equal(receiver.received.length, 3);
-    assert.ok(receiver.received.every((r) => r.id === id && r.signature === sign(r.raw)));
+    assert.ok(receiver.received.every((r) => r.id === id && r.verified));
+  });
+});
+
+describe('notifications: a redirecting receiver', () => {
+  let stack: TestStack;
+  let elsewhere: Awaited<ReturnType<typeof startReceiver>>;
+  let redirecting: http.Server;
+
+  before(async () => {
+    elsewhere = await startReceiver(() => 204);
+    redirecting = http.createServer((_req, res) => res.writeHead(307, { Location: elsewhere.url }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook`;
+    stack = await startTestStack({ worker: false, env: { NOTIFY_WEBHOOK_URL: url, NOTIFY_WEBHOOK_SECRET: SECRET } });
+  });
+  after(async () => {
+    await stack?.close();
+    await elsewhere?.close();
+    await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+  });
+
+  it('is not followed: the signed body goes nowhere else, and the attempt counts as failed', async () => {
+    const seed = await seedOwner(stack);
+    const id = await enqueueNotification(em(stack), {
+      templateId: NOTIFICATION_TEMPLATES.task_failed.id,
+      userId: seed.userId,
+      labels: { task: 't', workspace: 'w' },
+      dedupeKey: `failed:${randomUUID()}`,
+    });
+    const deps = { config: stack.config, orm: stack.orm, log: stack.log };
+    assert.equal(await deliverNextNotification(deps, { maxAttempts: 3, firstRetryMs: 60_000, maxRetryMs: 60_000, requestTimeoutMs: 2_000 }), true);
+    const [row] = await rows(stack, 'select status, attempts, last_error from notification_messages where id = ?', [id]);
+    assert.equal(row.status, 'pending');
+    assert.equal(row.attempts, 1);
+    assert.match(row.last_error, /HTTP 307 \(a redirect, which is not followed/);
+    assert.equal(elsewhere.received.length, 0);
   });
 });

@@ -3,7 +3,7 @@
 // exists without a workflow (written by a benchmark) is taken over on its first operation.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -27,8 +27,13 @@ describe('task workflow over HTTP', () => {
       let raw = '';
       req.on('data', (c) => (raw += c));
       req.on('end', () => {
-        const expected = `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}`;
-        delivered.push({ id: String(req.headers['x-taskd-message-id']), valid: req.headers['x-taskd-signature'] === expected, body: JSON.parse(raw) });
+        let valid = true;
+        try {
+          new Webhook(SECRET, { format: 'raw' }).verify(raw, req.headers as Record<string, string>);
+        } catch {
+          valid = false;
+        }
+        delivered.push({ id: String(req.headers['webhook-id']), valid, body: JSON.parse(raw) });
         res.writeHead(200).end();
       });
     });

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import type { BuildSnapshot, TaskRecordsState } from '../../workflows/contracts';
-import { retryDelayMs, signBody, DEFAULT_DELIVERY_POLICY } from '../../worker/notification-delivery';
+import { retryDelayMs, signatureHeaders, webhookSigner, DEFAULT_DELIVERY_POLICY } from '../../worker/notification-delivery';
+import { Webhook } from 'standardwebhooks';
 import { TaskFailure } from '../../workflows/contracts';
 import {
   aboutLatestStart,
@@ -153,10 +154,22 @@ describe('the run\'s phases', () => {
 });
 
 describe('webhook delivery helpers', () => {
-  it('signs the exact body with HMAC-SHA256, hex, prefixed sha256=', () => {
+  it('signs id.timestamp.body the Standard Webhooks way: a receiver verifies it, and refuses a changed body or an old call', () => {
     const body = '{"id":"1","title":"Task \'x\' is paused"}';
-    assert.equal(signBody(body, 'k'), `sha256=${createHmac('sha256', 'k').update(body).digest('hex')}`);
-    assert.notEqual(signBody(body + ' ', 'k'), signBody(body, 'k'));
+    const headers = signatureHeaders(webhookSigner('k'), 'msg-1', body);
+    assert.equal(headers['webhook-id'], 'msg-1');
+    assert.match(headers['webhook-signature']!, /^v1,[A-Za-z0-9+/]+=*$/);
+    // the v1 signature is base64 HMAC-SHA256 over "id.timestamp.body" with the secret's bytes
+    const expected = createHmac('sha256', 'k').update(`msg-1.${headers['webhook-timestamp']}.${body}`).digest('base64');
+    assert.equal(headers['webhook-signature'], `v1,${expected}`);
+    const receiver = new Webhook('k', { format: 'raw' });
+    assert.doesNotThrow(() => receiver.verify(body, headers));
+    assert.throws(() => receiver.verify(`${body} `, headers));
+    const old = signatureHeaders(webhookSigner('k'), 'msg-1', body, new Date(Date.now() - 10 * 60_000));
+    assert.throws(() => receiver.verify(body, old), /too old/i);
+    // a "whsec_" secret is the standard's base64 form
+    const standard = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    assert.doesNotThrow(() => new Webhook(standard).verify(body, signatureHeaders(webhookSigner(standard), 'm', body)));
   });
 
   it('backs off by doubling up to the cap', () => {
