@@ -1,3 +1,5 @@
+import { clientAddress } from '../domain/trusted-proxies';
+import { peerIp } from './audit';
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
@@ -45,6 +47,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   app.use('*', async (c, next) => {
+    c.set('clientIp', clientAddress(peerIp(c), c.req.header('x-forwarded-for'), deps.config.http.trustedProxies));
     c.set('em', deps.orm.em.fork());
     c.set('sessions', deps.sessions);
     await next();

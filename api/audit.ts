@@ -22,13 +22,21 @@ export interface AuditEntry {
   statusCode: number;
 }
 
-/** The TCP peer address; proxies' X-Forwarded-For is ignored because any client can forge it. */
-export function clientIp(c: Context): string {
+/** The TCP peer address. */
+export function peerIp(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? '';
   } catch {
     return ''; // not served by @hono/node-server (e.g. app.request in a unit test)
   }
+}
+
+/**
+ * The client's address: set per request by app.ts from the peer and, behind the proxies the operator
+ * lists in TASKD_TRUSTED_PROXIES only, X-Forwarded-For (which any client can forge).
+ */
+export function clientIp(c: Context<AppEnv>): string {
+  return c.get('clientIp') ?? peerIp(c);
 }
 
 export async function recordAudit(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {

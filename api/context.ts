@@ -43,6 +43,8 @@ export interface AppDeps {
 export interface AppEnv {
   Variables: {
     requestId: string;
+    /** the client's address: the TCP peer, or what trusted proxies say (domain/trusted-proxies.ts) */
+    clientIp: string;
     log: Logger;
     /** forked per request: never share an identity map between requests */
     em: EntityManager;

@@ -1,3 +1,4 @@
+import { parseTrustedProxies } from '../domain/trusted-proxies';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEgressPolicy } from '../domain/egress-policy';
@@ -56,6 +57,17 @@ const envSchema = z.object({
   // the docker driver mounts this host's files into containers, so its daemon must be a local socket
   DOCKER_HOST: z.string().regex(/^unix:\/\/\/./, 'must be unix:///path/to/docker.sock (a daemon on this host)').optional(),
   /** how long an API process may reuse a verified session token's row (0: read it on every request) */
+  TASKD_TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseTrustedProxies(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** how often a watch stream sends a keepalive and re-checks its session */
   TASKD_WATCH_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
@@ -104,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       authCacheMs: e.TASKD_AUTH_CACHE_MS,
       watchHeartbeatMs: e.TASKD_WATCH_HEARTBEAT_MS,
       accessUrl: e.TASKD_ACCESS_URL ?? `http://${e.HOST}:${e.PORT}`,
+      trustedProxies: e.TASKD_TRUSTED_PROXIES,
     },
     dataDir,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.TASKD_MIGRATE },

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../db/sql';
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -15,8 +16,6 @@ import { LoginThrottle } from '../auth/login-throttle';
 
 // Sessions and API keys: password login (rate limited), logout, and long-lived tokens.
 
-const LOGIN_FAILURES_PER_WINDOW = 5;
-const LOGIN_WINDOW_MS = 60_000;
 const BAD_CREDENTIALS = 'Incorrect email or password.';
 
 const loginBody = z
@@ -49,8 +48,8 @@ async function keyOwner(em: EntityManager, actor: Actor, ref: string) {
 }
 
 export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
-  // failures per client address and email, counted in the database: one limit for every API process
-  const limiter = new LoginThrottle({ maxFailures: LOGIN_FAILURES_PER_WINDOW, windowMs: LOGIN_WINDOW_MS });
+  // failures counted in the database (api/auth/login-throttle.ts): the same limits in every API process
+  const limiter = new LoginThrottle();
   const secureCookie = deps.config.http.accessUrl.startsWith('https:');
 
   api.openapi(
@@ -70,8 +69,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
     async (c) => {
       const { email, password } = c.req.valid('json');
       const em = c.get('em');
-      const limitKey = `${clientIp(c)}|${email.toLowerCase()}`;
-      const decision = await limiter.check(em, limitKey);
+      const decision = await inTransaction(deps.orm, (tx) => limiter.attempt(tx, email, clientIp(c)));
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterS));
         return c.json(
@@ -85,7 +83,6 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       const user = await userByEmail(em, email);
       const valid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
       if (!user || !valid) {
-        await limiter.fail(em, limitKey);
         await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user?.id ?? null, statusCode: 401 });
         throw new ApiError(401, BAD_CREDENTIALS);
       }
@@ -93,7 +90,7 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
         await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user.id, statusCode: 401 });
         throw new ApiError(401, 'Your account is suspended. Contact an admin to reactivate your account.');
       }
-      await limiter.reset(em, limitKey);
+      await limiter.succeeded(em, decision);
       const key = await createApiKey(em, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
       await recordAudit(c, {
         action: 'login',

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSecondApi, startTestStack, type TestStack } from '../helpers/stack';
 import { OWNER_PASSWORD, createUserWithToken, setupOwner } from '../helpers/fixtures';
+import { parseTrustedProxies } from '../../domain/trusted-proxies';
 
 const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
 const TOKEN_FORMAT = /^[A-Za-z0-9]{10}-[A-Za-z0-9]{22,}$/;
@@ -161,6 +162,44 @@ describe('login rate limit', () => {
       assert.equal(res.status, 429, 'the failures counted by the first process block the second');
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('login throttling that cannot be raced or aimed at another address', () => {
+  const login = (email: string, password: string, headers: Record<string, string> = {}) =>
+    stack.api('POST', '/api/v2/users/login', { body: { email, password }, headers });
+
+  test('15 concurrent bad logins: exactly 5 are checked, the rest are refused', async () => {
+    const target = await createUserWithToken(stack, owner.token, { username: 'raced', password: 'right-password-2' });
+    const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => login(target.user.email, `wrong-${i}`)));
+    assert.equal(answers.filter((r) => r.status === 401).length, 5);
+    assert.equal(answers.filter((r) => r.status === 429).length, 10);
+  });
+
+  test('X-Forwarded-For is ignored unless the peer is a trusted proxy, and then names the client', async () => {
+    const victim = await createUserWithToken(stack, owner.token, { username: 'victim', password: 'right-password-3' });
+    // forging the header does not give an attacker fresh addresses
+    for (let i = 0; i < 5; i++) assert.equal((await login(victim.user.email, 'wrong', { 'X-Forwarded-For': `198.51.100.${i}` })).status, 401);
+    assert.equal((await login(victim.user.email, 'wrong', { 'X-Forwarded-For': '198.51.100.99' })).status, 429);
+    await sql('delete from login_failures');
+
+    // behind a proxy the operator lists, each client is counted on its own address
+    const proxied = await startSecondApi(stack, { ...stack.config, http: { ...stack.config.http, trustedProxies: parseTrustedProxies('127.0.0.1, ::1') } });
+    const viaProxy = (client: string, password: string) =>
+      fetch(`${proxied.url}/api/v2/users/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': `${client}, 127.0.0.1` },
+        body: JSON.stringify({ email: victim.user.email, password }),
+      });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await viaProxy('203.0.113.5', 'wrong')).status, 401);
+      assert.equal((await viaProxy('203.0.113.5', 'right-password-3')).status, 429, 'the attacker is throttled');
+      assert.equal((await viaProxy('198.51.100.7', 'right-password-3')).status, 201, 'the victim, from their own address, is not');
+      const [row] = await sql("select ip from audit_logs where action = 'login' and status_code = 201 order by time desc limit 1");
+      assert.equal(row.ip, '198.51.100.7', 'the audit log names the client, not the proxy');
+    } finally {
+      await proxied.close();
     }
   });
 });

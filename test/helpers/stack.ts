@@ -159,8 +159,8 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
  * Another API process on the stack's database and Temporal, as a second replica would be — but
  * without the change listener (so without live updates or the session cache).
  */
-export async function startSecondApi(stack: TestStack): Promise<{ url: string; close(): Promise<void> }> {
-  const app = createApp({ config: stack.config, orm: stack.orm, temporal: stack.temporal, log: stack.log });
+export async function startSecondApi(stack: TestStack, config: Config = stack.config): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp({ config, orm: stack.orm, temporal: stack.temporal, log: stack.log });
   const { stop, url } = await listenOnLoopback(app, 0);
   return { url, close: stop };
 }
