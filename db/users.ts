@@ -136,3 +136,8 @@ const FIRST_USER_LOCK = 7_361_001;
 export async function lockFirstUser(tx: EntityManager): Promise<void> {
   await sql(tx, 'select pg_advisory_xact_lock(?)', [FIRST_USER_LOCK]);
 }
+
+/** Replaces a user's password hash (a stronger hash of the same password, at login). */
+export async function setPasswordHash(em: EntityManager, userId: string, passwordHash: string): Promise<void> {
+  await sql(em, 'update users set password_hash = ?, updated_at = now() where id = ?', [passwordHash, userId]);
+}

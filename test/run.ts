@@ -89,6 +89,8 @@ async function main() {
         cwd: ROOT,
         stdio: 'inherit',
         env: {
+          // users are created by the hundred: hash their passwords at 2^15, not the product's 2^17
+          TASKD_TEST_SCRYPT_LOG2N: '15',
           ...process.env,
           TASKD_TEST_PG_URL: pg.url,
           TASKD_TEST_TEMPORAL_ADDRESS: temporal.address,

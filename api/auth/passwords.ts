@@ -1,12 +1,20 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 // Passwords are stored as "scrypt$N$r$p$<salt b64>$<hash b64>": the cost parameters travel with each
-// hash so they can be raised later without invalidating existing users (verify reads them back).
-// N=2^15, r=8 costs ~32 MiB and a few tens of ms per attempt: cheap for a login, expensive for a
-// stolen-database brute force.
+// hash so they can be raised without invalidating existing users (verify reads them back), and a
+// hash below today's cost is replaced at the user's next successful login (needsRehash).
+// N=2^17, r=8 (OWASP's minimum for scrypt) costs 128 MiB and a few hundred ms per attempt: fine for
+// a login, expensive for a stolen-database brute force. TASKD_TEST_SCRYPT_LOG2N lowers N for the
+// test suite only, which creates hundreds of users.
 
 const SCHEME = 'scrypt';
-const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 1 };
+
+/** The cost of new hashes. */
+export function scryptCost(env: NodeJS.ProcessEnv = process.env): { N: number; r: number; p: number } {
+  const log2 = Number(env.TASKD_TEST_SCRYPT_LOG2N);
+  return { N: 2 ** (Number.isInteger(log2) && log2 >= 10 && log2 < 17 ? log2 : 17), r: 8, p: 1 };
+}
+const DEFAULT_COST = scryptCost();
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 // upper bounds accepted when reading a stored hash, so a tampered row cannot make verify allocate GBs
@@ -59,6 +67,12 @@ export async function verifyPassword(password: string, encoded: string): Promise
   if (!parsed) return false;
   const key = await derive(password, parsed.salt, parsed.key.length, { N: parsed.N, r: parsed.r, p: parsed.p });
   return timingSafeEqual(key, parsed.key);
+}
+
+/** Whether a stored hash was made at less than today's cost (or is unreadable) and should be replaced. */
+export function needsRehash(encoded: string): boolean {
+  const parsed = parse(encoded);
+  return !parsed || parsed.N < DEFAULT_COST.N || parsed.r < DEFAULT_COST.r || parsed.p < DEFAULT_COST.p;
 }
 
 let dummyHash: Promise<string> | undefined;

@@ -6,12 +6,12 @@ import type { Actor, ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
 import { refuseCrossSite } from '../middleware/csrf';
-import { readableUser, userByEmail } from '../../db/users';
+import { readableUser, setPasswordHash, userByEmail } from '../../db/users';
 import { tokenNameTaken } from '../../db/api-keys';
 import { clientIp, recordAudit } from '../audit';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../auth/api-keys';
-import { burnPasswordCheck, verifyPassword } from '../auth/passwords';
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
 import { LoginThrottle } from '../auth/login-throttle';
 
 // Sessions and API keys: password login (rate limited), logout, and long-lived tokens.
@@ -91,6 +91,8 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
         throw new ApiError(401, 'Your account is suspended. Contact an admin to reactivate your account.');
       }
       await limiter.succeeded(em, decision);
+      // a hash made at an older, lower cost is replaced now that the password is at hand
+      if (user.passwordHash && needsRehash(user.passwordHash)) await setPasswordHash(em, user.id, await hashPassword(password));
       const key = await createApiKey(em, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
       await recordAudit(c, {
         action: 'login',

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { startSecondApi, startTestStack, type TestStack } from '../helpers/stack';
 import { OWNER_PASSWORD, createUserWithToken, setupOwner } from '../helpers/fixtures';
 import { parseTrustedProxies } from '../../domain/trusted-proxies';
+import { scryptCost } from '../../api/auth/passwords';
+import { scryptSync } from 'node:crypto';
 
 const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
 const TOKEN_FORMAT = /^[A-Za-z0-9]{10}-[A-Za-z0-9]{22,}$/;
@@ -163,6 +165,23 @@ describe('login rate limit', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('password hashes', () => {
+  test('a hash made at an older, lower cost is upgraded at the next successful login', async () => {
+    const user = await createUserWithToken(stack, owner.token, { username: 'oldhash', password: 'old-password-1' });
+    const salt = Buffer.from('0123456789abcdef');
+    const weak = `scrypt$1024$8$1$${salt.toString('base64')}$${scryptSync('old-password-1', salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64')}`;
+    await sql('update users set password_hash = ? where id = ?', [weak, user.user.id]);
+    const login = (password: string) => stack.api('POST', '/api/v2/users/login', { body: { email: user.user.email, password } });
+    assert.equal((await login('wrong-password')).status, 401);
+    assert.equal((await sql('select password_hash from users where id = ?', [user.user.id]))[0].password_hash, weak, 'a failed login changes nothing');
+    assert.equal((await login('old-password-1')).status, 201);
+    const [{ password_hash: upgraded }] = await sql('select password_hash from users where id = ?', [user.user.id]);
+    assert.notEqual(upgraded, weak);
+    assert.match(upgraded, new RegExp(`^scrypt\\$${scryptCost().N}\\$8\\$1\\$`));
+    assert.equal((await login('old-password-1')).status, 201, 'the same password works with the new hash');
   });
 });
 

@@ -1,11 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword, passwordProblem, verifyPassword } from '../../../api/auth/passwords';
+import { hashPassword, needsRehash, passwordProblem, scryptCost, verifyPassword } from '../../../api/auth/passwords';
 import { hashSecret, parseToken } from '../../../api/auth/api-keys';
 
-test('a hash verifies its own password only, and carries its parameters', async () => {
+test("new hashes cost N=2^17 (OWASP's minimum for scrypt); only the test-suite variable lowers it, never below 2^10", () => {
+  assert.deepEqual(scryptCost({}), { N: 2 ** 17, r: 8, p: 1 });
+  assert.equal(scryptCost({ TASKD_TEST_SCRYPT_LOG2N: '15' }).N, 2 ** 15);
+  for (const v of ['9', '18', '20', 'x', '']) assert.equal(scryptCost({ TASKD_TEST_SCRYPT_LOG2N: v }).N, 2 ** 17, v);
+});
+
+test('a hash verifies its own password only, and carries its parameters (the suite hashes at 2^15)', async () => {
   const encoded = await hashPassword('correct horse');
   assert.match(encoded, /^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  assert.equal(needsRehash(encoded), false, "today's cost is not rehashed");
+  assert.equal(needsRehash(encoded.replace('$32768$', '$16384$')), true, 'a cheaper hash is');
   assert.equal(await verifyPassword('correct horse', encoded), true);
   assert.equal(await verifyPassword('correct horsE', encoded), false);
   assert.notEqual(await hashPassword('correct horse'), encoded, 'salted: equal passwords hash differently');
