@@ -122,7 +122,13 @@ export function streamWatch(c: Context<AppEnv>, deps: AppDeps, events: TaskEvent
       });
     };
     const actor = c.get('actor');
-    const unwatch = deps.sessions?.watch({ keyId: actor.apiKeyId, userId: actor.userId }, recheck) ?? (() => {});
+    // the viewer's key, account or memberships changed: their session is checked and what they may see
+    // is read again at once (a revoked role ends a task stream, narrows a list)
+    const rightsChanged = () => {
+      recheck();
+      if (!ended) enqueue([], true);
+    };
+    const unwatch = deps.sessions?.watch({ keyId: actor.apiKeyId, userId: actor.userId }, rightsChanged) ?? (() => {});
     const heartbeat = setInterval(() => {
       void stream.write(': keepalive\n\n');
       recheck();

@@ -38,14 +38,16 @@ class TaskWatch {
   async refresh(session: WatchSession, work: RefreshWork): Promise<void> {
     const kinds = new Set(work.changes.flatMap((ch) => [...ch.kinds]));
     const taskChanged = work.initial || work.resync || [...kinds].some((k) => k !== 'log');
+    // read again on every change, a conversation-only one too: it is also the check that the viewer
+    // may still see the task, before anything more is sent
+    const current = await this.reread();
+    if (!current) {
+      await session.send('deleted', { id: this.record.id });
+      session.end();
+      return;
+    }
+    this.record = current;
     if (taskChanged) {
-      const current = await this.reread();
-      if (!current) {
-        await session.send('deleted', { id: this.record.id });
-        session.end();
-        return;
-      }
-      this.record = current;
       const json = JSON.stringify(taskJson(current));
       if (json !== this.lastJson) {
         this.lastJson = json;

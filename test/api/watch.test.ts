@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { taskWorld, type Person, type TaskWorld } from '../helpers/task-world';
+import { createUserWithToken } from '../helpers/fixtures';
 import { sql } from '../helpers/task-rows';
 import { openEventStream, type EventStream, type StreamEvent } from '../helpers/event-stream';
 import { waitFor } from '../helpers/wait';
@@ -131,6 +132,34 @@ describe('GET /tasks/{user}/{task}/watch', () => {
     assert.equal(problem.data.message, 'You are signed out or your session has expired. Please sign in again to continue.');
     await s.ended;
     assert.equal(s.comments, 0, 'ended by the notification: no heartbeat (which re-checks the session too) came');
+  });
+
+  test("an org admin's stream of a member's task ends as soon as the admin role is taken away", async () => {
+    const admin = await createUserWithToken(stack, world.owner.token, { username: 'temp-admin', orgRoles: ['organization-admin'] });
+    const task = await activeTask(world.alice);
+    const s = await watch(`/api/v2/tasks/alice/${task.id}/watch`, admin);
+    await s.next((e) => e.event === 'task', { what: 'initial task' });
+    const list = await watch('/api/v2/tasks/watch', admin);
+    const first = await list.next((e) => e.event === 'tasks', { what: 'initial list' });
+    assert.ok(first.data.tasks.some((t: { id: string }) => t.id === task.id), "the admin's list shows alice's task");
+
+    const demoted = await stack.api('PUT', `/api/v2/organizations/${world.org.id}/members/${admin.user.id}/roles`, {
+      token: world.owner.token,
+      body: { roles: [] },
+    });
+    assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+    const gone = await s.next((e) => e.event === 'deleted', { what: 'the stream ending', timeoutMs: 30_000 });
+    assert.deepEqual(gone.data, { id: task.id });
+    await s.ended;
+    const narrowed = await list.next((e) => e.event === 'tasks' && !e.data.tasks.some((t: { id: string }) => t.id === task.id), {
+      what: 'the list without the task',
+      timeoutMs: 30_000,
+    });
+    assert.equal(narrowed.data.tasks.length, 0);
+    assert.equal(s.comments + list.comments, 0, 'ended and narrowed by the notification, not a heartbeat');
+    // nothing of the conversation reaches the stream after it ended
+    assert.equal(s.events.filter((e) => e.event === 'logs' && e.at > gone.at).length, 0);
+    assert.equal((await stack.api('GET', `/api/v2/tasks/alice/${task.id}`, { token: admin.token })).status, 404);
   });
 
   test('is authorised like GET: 404 for another member, 401 without a session, same under /api/experimental', async () => {
