@@ -1,4 +1,5 @@
 // Production entry of the Temporal worker: external Postgres (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS).
+import { useAgentTokenKey } from './lib/agent-token';
 import type http from 'node:http';
 import { ConfigError, loadConfig } from './lib/config';
 import { createLogger } from './lib/logger';
@@ -13,6 +14,8 @@ import { serveWorkerHealth } from './worker/health-server';
 
 export async function runWorker(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the worker' }]);
+  // agent tokens are derived from a key kept outside the database (lib/agent-token.ts)
+  useAgentTokenKey({ secret: config.secretKey, dataDir: config.dataDir });
   const url = config.database.url;
   // the Temporal SDK's metrics are served by its core on a loopback port of their own, which the
   // health port's /metrics merges into one scrape

@@ -1,4 +1,5 @@
 // Production entry of the HTTP API: external Postgres (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS).
+import { useAgentTokenKey } from '../lib/agent-token';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../lib/config';
@@ -16,6 +17,8 @@ import { createRegistry, metricsSource, serveMetrics } from '../lib/metrics';
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the API' }]);
   if (!config.temporal.address) throw new ConfigError([{ variable: 'TEMPORAL_ADDRESS', problem: 'is required for the API' }]);
+  // agent tokens are derived from a key kept outside the database (lib/agent-token.ts)
+  useAgentTokenKey({ secret: config.secretKey, dataDir: config.dataDir });
   const url = config.database.url;
   const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
   if (config.database.migrateOnStart) {

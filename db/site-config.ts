@@ -19,3 +19,14 @@ export async function loadOrCreateAgentTokenKey(caller: EntityManager): Promise<
   if (!row?.value) throw new Error('site_config.agent_token_key could not be read back');
   return Buffer.from(row.value, 'hex');
 }
+
+/** The agent-token key an earlier taskd kept in the database, if it is still there. */
+export async function legacyAgentTokenKey(caller: EntityManager): Promise<Buffer | null> {
+  const row = await sqlOne<{ value: string }>(caller.fork() as EntityManager, 'select value from site_config where key = ?', [AGENT_TOKEN_KEY]);
+  return row?.value ? Buffer.from(row.value, 'hex') : null;
+}
+
+/** Forgets the database copy of the agent-token key, once it is kept elsewhere. */
+export async function dropLegacyAgentTokenKey(caller: EntityManager): Promise<void> {
+  await sql(caller.fork() as EntityManager, 'delete from site_config where key = ?', [AGENT_TOKEN_KEY]);
+}

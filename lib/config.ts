@@ -19,6 +19,10 @@ const envSchema = z.object({
   PORT: port.default(3000),
   TASKD_DATA_DIR: z.string().min(1).optional(),
   TASKD_ACCESS_URL: z.string().url().optional(),
+  TASKD_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (32 random bytes, e.g. openssl rand -hex 32)')
+    .optional(),
   DATABASE_URL: optionalUrl.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   ),
@@ -119,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       trustedProxies: e.TASKD_TRUSTED_PROXIES,
     },
     dataDir,
+    /** the agent-token key, shared by every host (else a file of the data folder: lib/agent-token.ts) */
+    secretKey: e.TASKD_SECRET_KEY,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.TASKD_MIGRATE },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -68,16 +68,19 @@ test('the build succeeds without an agent; `taskd agent` with the credentials ru
   const creds = await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}/external-agent/main/credentials`, { token });
   assert.equal(creds.status, 200, JSON.stringify(creds.body));
   const { agent_token, command } = creds.body as { agent_token: string; command: string };
-  assert.equal(command, `taskd agent --url ${stack.config.http.accessUrl} --token ${agent_token}`);
+  // the token goes in the environment: a command line is visible to every user of the machine
+  assert.equal(command, `TASKD_AGENT_TOKEN=${agent_token} taskd agent --url ${stack.config.http.accessUrl}`);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskd-external-'));
-  const args = command.split(' ').slice(1); // run what the command says, through the repo's bin
+  // run what the command says, through the repo's bin
+  const [assignment, , ...args] = command.split(' ');
   const agent = spawn(process.execPath, [path.join(ROOT, 'bin', 'taskd.js'), ...args, '--dir', dir], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', TASKD_AGENT_TOKEN: assignment!.split('=')[1] },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
+  assert.ok(!fs.readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').includes(agent_token), 'the token is not on the command line');
   let stderr = '';
   agent.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
