@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IUser } from '../db/entities';
 import { insertUser } from '../db/users';
 import { parseUuid } from '../domain/ids';
-import { hashPassword, passwordProblem } from './auth/passwords';
+import { hashPassword, passwordProblem, PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './auth/passwords';
 import { ApiError } from './errors';
 
 // Creating accounts: the field rules (Coder's username grammar) and the 409 for a taken email or
@@ -21,10 +21,14 @@ export const usernameSchema = z
   .refine((v) => v.toLowerCase() !== 'me', { message: 'cannot use "me" as a username' })
   .refine((v) => parseUuid(v) === null, { message: 'cannot be a UUID' });
 
-export const passwordSchema = z.string().superRefine((v, ctx) => {
-  const problem = passwordProblem(v);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+// the limits are declared in the document and checked by passwordProblem, which words them as Coder does
+export const passwordSchema = z
+  .string()
+  .superRefine((v, ctx) => {
+    const problem = passwordProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .openapi({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
 export const emailSchema = z.string().trim().max(254).email('must be a valid email address');
 export const realNameSchema = z.string().trim().max(128, 'must be <= 128 characters');

@@ -75,7 +75,27 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v2', api);
   app.route('/api/experimental', api);
 
-  app.notFound((c) => c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404));
+  // A known path asked with a method it does not have is 405 with the methods it has (as Coder's
+  // router answers), not "Route not found."
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({
+      method: r.method,
+      pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`),
+      // a literal segment wins over a parameter, as in the router: /tasks/watch is not /tasks/{user}
+      literals: r.path.split('/').filter((seg) => seg !== '' && !seg.startsWith(':') && seg !== '*').length,
+    }));
+  app.notFound((c) => {
+    const matching = routes.filter((r) => r.pattern.test(c.req.path));
+    const best = Math.max(0, ...matching.map((r) => r.literals));
+    const allowed = [...new Set(matching.filter((r) => r.literals === best).map((r) => r.method))];
+    if (allowed.length > 0) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      c.header('Allow', allowed.join(', '));
+      return c.json({ message: 'Method not allowed.', detail: `${c.req.method} ${c.req.path}: use ${allowed.join(', ')}` }, 405);
+    }
+    return c.json({ message: 'Route not found.', detail: `${c.req.method} ${c.req.path}` }, 404);
+  });
   app.onError((err, c) => handleError(err, c));
   return app;
 }

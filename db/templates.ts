@@ -89,6 +89,11 @@ export function templateVersionOf(em: EntityManager, templateId: string, version
   return em.findOne(TemplateVersion, { id: versionId, template: templateId });
 }
 
+/** Whether a template version with this id exists at all (of any template). */
+export async function templateVersionExists(em: EntityManager, versionId: string): Promise<boolean> {
+  return (await em.count(TemplateVersion, { id: versionId })) > 0;
+}
+
 export function presetsOf(em: EntityManager, versionIds: string[]): Promise<ITemplateVersionPreset[]> {
   return em.find(TemplateVersionPreset, { templateVersion: { $in: versionIds } }, { orderBy: { name: 'asc' } });
 }

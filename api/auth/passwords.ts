@@ -23,7 +23,8 @@ const MAX_R = 32;
 const MAX_P = 16;
 
 export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_BYTES = 256;
+/** in characters (code points), as the OpenAPI document's maxLength counts them */
+export const PASSWORD_MAX_LENGTH = 256;
 
 function derive(password: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
   // scrypt needs 128*N*r bytes; give it twice that so Node's default 32 MiB cap never trips
@@ -90,6 +91,6 @@ export async function burnPasswordCheck(password: string): Promise<false> {
 /** Human-readable problem with a new password, or null when acceptable. */
 export function passwordProblem(password: string): string | null {
   if ([...password].length < PASSWORD_MIN_LENGTH) return `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`;
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) return `Password must be at most ${PASSWORD_MAX_BYTES} bytes.`;
+  if ([...password].length > PASSWORD_MAX_LENGTH) return `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`;
   return null;
 }

@@ -48,3 +48,10 @@ export function registerSessionSecurityScheme(api: ApiApp): void {
     description: 'Also accepted as "Authorization: Bearer <token>" or the coder_session_token cookie.',
   });
 }
+
+/**
+ * A path parameter that is a UUID. Declared as one in the document, but checked by the route, which
+ * answers a malformed id in Coder's words (`Invalid UUID "…".`).
+ */
+export const uuidPathParam = (name: string, description: string) =>
+  z.string().openapi({ param: { name, in: 'path' }, description, format: 'uuid' });

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
+import { SESSION_SECURITY, errorResponses, jsonContent, uuidPathParam } from '../dto/common';
 import { orInternal } from '../tasks/internal';
 import { visibleBuild } from '../workspaces/lookup';
 import { buildLogJson, followBuildLog } from '../workspaces/log-follow';
@@ -45,11 +45,11 @@ export function registerBuildLogRoutes(api: ApiApp, deps: AppDeps): void {
       middleware: [requireUser] as const,
       request: {
         params: z.object({
-          workspacebuild: z.string().openapi({ param: { name: 'workspacebuild', in: 'path' }, description: 'Workspace build id' }),
+          workspacebuild: uuidPathParam('workspacebuild', 'Workspace build id'),
         }),
         query: z.object({
-          after: z.string().optional().openapi({ description: 'Only lines with a greater id' }),
-          before: z.string().optional().openapi({ description: 'Only lines with a smaller id' }),
+          after: z.string().optional().openapi({ description: 'Only lines with a greater id', pattern: '^-?[0-9]{0,15}$' }),
+          before: z.string().optional().openapi({ description: 'Only lines with a smaller id', pattern: '^-?[0-9]{0,15}$' }),
           follow: z.string().optional().openapi({ description: 'Present: upgrade to a WebSocket and stream the lines' }),
           format: z.enum(['json', 'text']).optional(),
         }),

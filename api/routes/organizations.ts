@@ -42,7 +42,7 @@ const createOrgBody = z
     name: usernameSchema,
     display_name: z.string().trim().max(64).optional(),
     description: z.string().max(128).optional(),
-    icon: z.string().max(256).optional(),
+    icon: z.string().max(255).optional(),
   })
   .openapi('CreateOrganizationRequest');
 

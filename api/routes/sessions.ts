@@ -35,7 +35,7 @@ const tokenBody = z
   .object({
     token_name: z.string().trim().max(64).regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only').optional(),
     /** Go time.Duration JSON: nanoseconds */
-    lifetime: z.number().int().min(0).optional(),
+    lifetime: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     scope: z.string().optional(),
   })
   .openapi('CreateTokenRequest');

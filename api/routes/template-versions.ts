@@ -10,6 +10,7 @@ import {
   setActiveVersion,
   templateByName,
   templateVersionByName,
+  templateVersionExists,
   templateVersionOf,
   templateVersions,
   versionRelations,
@@ -117,6 +118,8 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
       const { id } = c.req.valid('json');
       const version = await templateVersionOf(em, found.template.id, id);
+      // as Coder: an unknown version is not found; another template's version is a bad request
+      if (!version && !(await templateVersionExists(em, id))) throw new ApiError(404, 'Template version not found.');
       if (!version) {
         throw new ApiError(400, 'The template version must belong to the template.', undefined, [
           { field: 'id', detail: 'not a version of this template' },

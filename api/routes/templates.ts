@@ -31,7 +31,7 @@ const createTemplateBody = z
     name: templateNameSchema,
     display_name: templateDisplayNameSchema.optional(),
     description: z.string().max(128, 'must be < 128 characters').optional(),
-    icon: z.string().max(256).optional(),
+    icon: z.string().max(255).optional(),
     workspace: workspaceDefinitionSchema,
     presets: presetsSchema.optional(),
     /** name of the first version (default "v1") */

@@ -14,9 +14,18 @@ import { parsePage } from '../tasks/task-list';
 // of the matching read endpoints, checked before the stream opens, so refusals are ordinary JSON
 // errors (404 for what the caller may not see).
 
-const eventStream = (description: string) => ({
+// Each Server-Sent Event as a fuzzer or client reads it: its name and its data line (JSON text).
+const sseEvent = (names: string[]) =>
+  z.object({
+    event: z.enum(names as [string, ...string[]]),
+    data: z.string().openapi({ description: 'JSON text: a Task, {logs}, {tasks, count}, {id} or a Coder error body' }),
+    id: z.string().optional(),
+    retry: z.number().int().optional(),
+  });
+
+const eventStream = (description: string, names: string[]) => ({
   description,
-  content: { 'text/event-stream': { schema: z.string() } },
+  content: { 'text/event-stream': { schema: sseEvent(names) } },
 });
 
 export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
@@ -29,7 +38,7 @@ export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
       request: { query: listTasksQuery },
-      responses: { 200: eventStream('Server-Sent Events'), ...errorResponses(400, 401) },
+      responses: { 200: eventStream('Server-Sent Events: tasks, problem', ['tasks', 'problem']), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const events = requireEvents(deps);
@@ -49,7 +58,7 @@ export function registerWatchRoutes(api: ApiApp, deps: AppDeps): void {
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
       request: { params: taskParams },
-      responses: { 200: eventStream('Server-Sent Events'), ...errorResponses(400, 401, 404) },
+      responses: { 200: eventStream('Server-Sent Events: task, logs, deleted, problem', ['task', 'logs', 'deleted', 'problem']), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const events = requireEvents(deps);

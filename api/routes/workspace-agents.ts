@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
+import { SESSION_SECURITY, errorResponses, jsonContent, uuidPathParam } from '../dto/common';
 import { orInternal } from '../tasks/internal';
 import { uuidParam } from '../workspaces/lookup';
 import { getAgent } from '../../db/workspaces';
@@ -13,7 +13,7 @@ import type { AgentRecord } from '../../db/workspace-agents';
 // workspace) while its build runs; it runs no dev containers, so that list is truthfully empty.
 
 const agentParam = z.object({
-  workspaceagent: z.string().openapi({ param: { name: 'workspaceagent', in: 'path' }, description: 'Workspace agent id' }),
+  workspaceagent: uuidPathParam('workspaceagent', 'Workspace agent id'),
 });
 const listeningPorts = z
   .object({ ports: z.array(z.object({ process_name: z.string(), network: z.literal('tcp'), port: z.number().int() })) })

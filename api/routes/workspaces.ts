@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
+import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent, uuidPathParam } from '../dto/common';
 import { workspaceJson, workspaceSchema } from '../dto/workspace';
 import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build';
 import { orInternal } from '../tasks/internal';
@@ -24,10 +24,10 @@ import { goBool } from '../../domain/workspace-search';
 // workspace deletes the task.
 
 const workspaceParam = z.object({
-  workspace: z.string().openapi({ param: { name: 'workspace', in: 'path' }, description: 'Workspace id' }),
+  workspace: uuidPathParam('workspace', 'Workspace id'),
 });
 const buildParam = z.object({
-  workspacebuild: z.string().openapi({ param: { name: 'workspacebuild', in: 'path' }, description: 'Workspace build id' }),
+  workspacebuild: uuidPathParam('workspacebuild', 'Workspace build id'),
 });
 const credentialsParams = workspaceParam.extend({
   agent: z.string().openapi({ param: { name: 'agent', in: 'path' }, description: 'Agent name' }),
@@ -68,8 +68,8 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
           q: z.string().optional().openapi({
             description: 'Search query, e.g. owner:me status:running template:claude has-ai-task:true, or a name (owner/name)',
           }),
-          limit: z.string().optional().openapi({ description: 'Page size; 0 or omitted: all' }),
-          offset: z.string().optional().openapi({ description: 'Workspaces to skip' }),
+          limit: z.string().optional().openapi({ description: 'Page size; 0 or omitted: all', pattern: '^[0-9]{0,9}$' }),
+          offset: z.string().optional().openapi({ description: 'Workspaces to skip', pattern: '^[0-9]{0,9}$' }),
         }),
       },
       responses: { 200: jsonContent(workspacesResponse, 'Workspaces and the count of all matches'), ...errorResponses(400, 401) },
@@ -95,7 +95,12 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       middleware: [requireUser] as const,
       request: {
         params: ownerWorkspaceParams,
-        query: z.object({ include_deleted: z.string().optional().openapi({ description: 'true: a deleted workspace of that name too' }) }),
+        query: z.object({
+          include_deleted: z
+            .string()
+            .optional()
+            .openapi({ description: 'true: a deleted workspace of that name too', enum: ['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False', 'T', 'F', ''] }),
+        }),
       },
       responses: { 200: jsonContent(workspaceSchema, 'The workspace'), ...errorResponses(400, 401, 404) },
     }),

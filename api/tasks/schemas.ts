@@ -33,9 +33,12 @@ export const taskInputRequest = z.object({ input: lenientString }).openapi('Task
 
 export const listTasksQuery = z.object({
   q: z.string().optional().openapi({ description: 'Search query, e.g. owner:"me" status:"active"' }),
-  limit: z.string().optional().openapi({ description: 'Beyond Coder: page size (1-1000); omit for the whole list' }),
-  offset: z.string().optional().openapi({ description: 'Beyond Coder: tasks to skip' }),
-  after_id: z.string().optional().openapi({ description: 'Beyond Coder: list the tasks after this task id' }),
+  limit: z.string().optional().openapi({ description: 'Beyond Coder: page size (1-1000); omit for the whole list', pattern: '^([1-9][0-9]{0,2}|1000)?$' }),
+  offset: z.string().optional().openapi({ description: 'Beyond Coder: tasks to skip', pattern: '^[0-9]{0,15}$' }),
+  after_id: z
+    .string()
+    .optional()
+    .openapi({ description: 'Beyond Coder: list the tasks after this task id', pattern: '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$' }),
 });
 
 export const taskLogEntrySchema = z

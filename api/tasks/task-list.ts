@@ -25,9 +25,10 @@ export function parsePage(query: { limit?: string; offset?: string; after_id?: s
     errors.push({ field, detail: `Query param "${field}" must be an integer between ${min} and ${max}` });
     return undefined;
   };
-  if (query.limit !== undefined) page.limit = int('limit', query.limit, 1, MAX_PAGE);
-  if (query.offset !== undefined) page.offset = int('offset', query.offset, 0, Number.MAX_SAFE_INTEGER);
-  if (query.after_id !== undefined) {
+  // an empty value (`limit=`) means the parameter was not given, as Coder's query parser reads it
+  if (query.limit) page.limit = int('limit', query.limit, 1, MAX_PAGE);
+  if (query.offset) page.offset = int('offset', query.offset, 0, Number.MAX_SAFE_INTEGER);
+  if (query.after_id) {
     const id = parseUuid(query.after_id);
     if (id) page.afterId = id;
     else errors.push({ field: 'after_id', detail: 'Query param "after_id" must be a valid uuid' });

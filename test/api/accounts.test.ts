@@ -268,3 +268,33 @@ describe('audit', () => {
     assert.ok(rows.some((r) => r.resource_target === 'carl' && r.user_id === owner.user.id), 'POST /users by the owner');
   });
 });
+
+describe('icons as long as the database holds (found by schemathesis: 256 characters was a 500)', () => {
+  test('an organization or template icon of 255 characters is stored, 256 is a 400', async () => {
+    const ok = await stack.api('POST', '/api/v2/organizations', { token: owner.token, body: { name: 'iconic', icon: 'i'.repeat(255) } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const long = await stack.api('POST', '/api/v2/organizations', { token: owner.token, body: { name: 'iconic-2', icon: 'i'.repeat(256) } });
+    assert.equal(long.status, 400, JSON.stringify(long.body));
+    assert.equal(long.body.validations[0].field, 'icon');
+  });
+});
+
+describe('a known path asked with a method it lacks', () => {
+  test('is 405 with the methods it has in Allow (the most specific route), an unknown path stays 404', async () => {
+    const cases: [string, string, string][] = [
+      ['PATCH', '/api/v2/buildinfo', 'GET, HEAD'],
+      ['OPTIONS', '/api/v2/tasks/watch', 'GET, HEAD'],
+      ['DELETE', '/api/v2/users/login', 'POST'],
+      ['PUT', '/api/experimental/tasks', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const res = await stack.api(method, url, { token: owner.token });
+      assert.equal(res.status, 405, `${method} ${url}`);
+      assert.equal(res.headers.get('allow'), allow, `${method} ${url}`);
+      assert.equal(res.body.message, 'Method not allowed.');
+    }
+    const unknown = await stack.api('GET', '/api/v2/no-such-thing', { token: owner.token });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.message, 'Route not found.');
+  });
+});

@@ -33,10 +33,11 @@ test('malformed or hostile hashes never verify', async () => {
   }
 });
 
-test('password policy: length in characters, size in bytes', () => {
+test('password policy: 8 to 256 characters (code points, as JSON Schema counts them)', () => {
   assert.match(passwordProblem('short') ?? '', /at least 8/);
   assert.equal(passwordProblem('ëëëëëëëë'), null);
-  assert.match(passwordProblem('x'.repeat(257)) ?? '', /at most 256 bytes/);
+  assert.equal(passwordProblem('😀'.repeat(256)), null, '256 characters of 4 bytes each');
+  assert.match(passwordProblem('x'.repeat(257)) ?? '', /at most 256 characters/);
 });
 
 test('session tokens: "<10 chars>-<22+ chars>", secret stored as SHA-256 hex', () => {
