@@ -6,6 +6,21 @@ import { parseEgressPolicy } from '../domain/egress-policy';
 // The one place that reads process.env: everything else receives a typed Config,
 // so a bad value stops start-up here with the variable's name instead of failing later.
 
+/** An optional variable read by `parse`, whose error (naming the bad part) becomes the variable's problem. */
+function parsedBy<T>(parse: (value: string | undefined) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().trim().min(1).optional();
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
@@ -46,32 +61,13 @@ const envSchema = z.object({
   // how long stopping a process-driver workspace waits after SIGTERM (its agent uploads the log snapshot)
   TASKD_WORKSPACE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   // what sandboxed workspaces reach on the internet through taskd's egress proxy: public, none, or hosts
-  TASKD_WORKSPACE_EGRESS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseEgressPolicy(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  TASKD_WORKSPACE_EGRESS: parsedBy(parseEgressPolicy),
   WORKER_HEALTH_PORT: port.optional(),
   // the docker driver mounts this host's files into containers, so its daemon must be a local socket
   DOCKER_HOST: z.string().regex(/^unix:\/\/\/./, 'must be unix:///path/to/docker.sock (a daemon on this host)').optional(),
+  // reverse proxies whose X-Forwarded-For names the client (IPs or CIDR ranges)
+  TASKD_TRUSTED_PROXIES: parsedBy(parseTrustedProxies),
   /** how long an API process may reuse a verified session token's row (0: read it on every request) */
-  TASKD_TRUSTED_PROXIES: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseTrustedProxies(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
   TASKD_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** how often a watch stream sends a keepalive and re-checks its session */
   TASKD_WATCH_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
