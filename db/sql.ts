@@ -34,6 +34,11 @@ export function withoutValues(err: unknown): unknown {
   return err;
 }
 
+/** `value` as literal text inside a LIKE/ILIKE pattern: its `%`, `_` and `\` match themselves. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, '\\$&');
+}
+
 export async function sqlOne<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T | null> {
   return (await sql<T>(em, text, params))[0] ?? null;
 }

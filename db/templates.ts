@@ -17,7 +17,7 @@ import { parseUuid } from '../domain/ids';
 import { hasAiTask, type WorkspaceDefinition } from '../domain/workspace-definition';
 import { memberOrgIds } from './organizations';
 import { orgRoleOf, type Caller, type OrgRole } from './scope';
-import { flushUnlessTaken, sql, sqlOne } from './sql';
+import { escapeLike, flushUnlessTaken, sql, sqlOne } from './sql';
 
 // Templates and their versions. Reading needs membership of the template's organization (every
 // lookup returns the caller's role there); a template is created together with its first version,
@@ -64,7 +64,7 @@ export async function listTemplates(em: EntityManager, caller: Caller, filter: T
   const where: Record<string, unknown> = { deleted: false };
   if (orgIds !== 'all') where.organization = { $in: orgIds };
   if (filter.exactName !== undefined) where[raw((a) => `lower(${a}.name)`)] = filter.exactName.toLowerCase();
-  if (filter.fuzzyName !== undefined) where.name = { $ilike: `%${filter.fuzzyName.replace(/[\\%_]/g, '\\$&')}%` };
+  if (filter.fuzzyName !== undefined) where.name = { $ilike: `%${escapeLike(filter.fuzzyName)}%` };
   const templates = await em.find(Template, where, { orderBy: { name: 'asc' } });
   if (filter.hasAiTask === undefined) return templates;
   const ids = templates.map((t) => t.activeVersionId).filter((v): v is string => v !== null);

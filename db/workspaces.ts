@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { goTime, placeholders, rfc3339, sql, sqlOne } from './sql';
+import { escapeLike, goTime, placeholders, rfc3339, sql, sqlOne } from './sql';
 import { ownerScopeSql, type Caller, type ListScope } from './scope';
 import {
   APP_STATUS_COLUMNS,
@@ -375,11 +375,6 @@ export async function listWorkspaces(
     return { records: [], total: all.total };
   }
   return { records: await toWorkspaceRecords(em, rows), total: rows.length > 0 ? Number(rows[0]!.total) : 0 };
-}
-
-/** `%`, `_` and `\` in a name search are literal characters. */
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
 /** Whether the workspace row exists (deleted workspaces included). */
