@@ -11,7 +11,7 @@ import { idempotencyKey } from '../idempotency';
 import { listBuilds } from '../../db/workspaces';
 import { visibleBuild, visibleWorkspace } from '../workspaces/lookup';
 import { parseWorkspacePage, resolveWorkspaceSearch } from '../workspaces/search';
-import { resolveUserParam } from '../tasks/params';
+import { resolveOwnerId } from '../tasks/params';
 import { getWorkspaceByOwnerAndName, listWorkspaces } from '../../db/workspaces';
 import { listScope } from '../../db/scope';
 import { taskIdOfWorkspace } from '../../db/tasks';
@@ -115,7 +115,7 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       }
       const em = c.get('em');
       const actor = c.get('actor');
-      const ownerId = params.user === 'me' ? actor.userId : (await resolveUserParam(em, actor, params.user)).id;
+      const ownerId = await resolveOwnerId(em, actor, params.user);
       const workspace = await orInternal('Internal error fetching workspace by name.', () =>
         getWorkspaceByOwnerAndName(em, actor, ownerId, params.workspacename, includeDeleted),
       );

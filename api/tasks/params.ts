@@ -18,6 +18,11 @@ export async function resolveUserParam(em: EntityManager, actor: Actor, ref: str
   return user;
 }
 
+/** The id `{user}` names; "me" is the authenticated caller, who exists, so nothing is loaded for it. */
+export async function resolveOwnerId(em: EntityManager, actor: Actor, ref: string): Promise<string> {
+  return ref === 'me' ? actor.userId : (await resolveUserParam(em, actor, ref)).id;
+}
+
 /** `{task}` of the owner `{user}` resolved to, as the caller may see it. */
 export async function resolveTaskParam(em: EntityManager, actor: Actor, ownerId: string, ref: string): Promise<TaskRecord> {
   if (ref === '') throw new ApiError(400, '"task" must be provided.');
@@ -33,7 +38,5 @@ export async function resolveTaskParam(em: EntityManager, actor: Actor, ownerId:
 
 /** Both path parameters at once, in the order Coder's middleware chain resolves them. */
 export async function resolveTaskPath(em: EntityManager, actor: Actor, params: { user: string; task: string }): Promise<TaskRecord> {
-  // "me" is the authenticated caller, who exists: only the id is needed, so nothing is loaded
-  const ownerId = params.user === 'me' ? actor.userId : (await resolveUserParam(em, actor, params.user)).id;
-  return resolveTaskParam(em, actor, ownerId, params.task);
+  return resolveTaskParam(em, actor, await resolveOwnerId(em, actor, params.user), params.task);
 }
