@@ -105,6 +105,12 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
   async function spawnWorkspace(ctx: BuildContext, apps: ProvisionedApp[]): Promise<{ pid: number; sandbox: 'bubblewrap' | 'none' }> {
     if (!ctx.agent) throw new ProvisionerError('process provisioner: a start build needs an agent', false);
     const mode = ctx.definition.sandbox ?? 'bubblewrap';
+    ctx.progress?.(
+      mode === 'none'
+        ? 'Starting the workspace agent unsandboxed (the template sets "sandbox": "none"): it can reach whatever the worker can'
+        : 'Starting the workspace agent in a bubblewrap sandbox: its own user, processes, network and file system',
+      mode === 'none' ? 'warn' : 'info',
+    );
     const dir = workspaceDir(ctx.workspaceId);
     const stateDir = records.stateDir(ctx.workspaceId);
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -152,13 +158,6 @@ export function createProcessDriver(opts: ProcessDriverOptions): ProcessDriver {
     }
     // the same build keeps its ports: they are recorded in its apps' URLs already
     const apps = sameBuild ? existing.apps : await appsOnLocalPorts(ctx.definition);
-    const sandboxMode = ctx.definition.sandbox ?? 'bubblewrap';
-    ctx.progress?.(
-      sandboxMode === 'none'
-        ? 'Starting the workspace agent unsandboxed (the template sets "sandbox": "none"): it can reach whatever the worker can'
-        : 'Starting the workspace agent in a bubblewrap sandbox: its own user, processes, network and file system',
-      sandboxMode === 'none' ? 'warn' : 'info',
-    );
     const { pid, sandbox: mode } = await spawnWorkspace(ctx, apps);
     ctx.progress?.(`Workspace agent running as process ${pid} on host ${opts.hostId}`);
     records.write({ ...identify(pid), workspaceId: ctx.workspaceId, buildId: ctx.buildId, apps, startedAt: new Date().toISOString(), sandbox: mode });
