@@ -123,6 +123,18 @@ describe('notifications: outbox and signed webhook delivery', () => {
   });
 });
 
+/** A task_failed notice for a new owner, due now, and what the delivery step needs to send it. */
+async function enqueueFailedNotice(stack: TestStack) {
+  const seed = await seedOwner(stack);
+  const id = await enqueueNotification(em(stack), {
+    templateId: NOTIFICATION_TEMPLATES.task_failed.id,
+    userId: seed.userId,
+    labels: { task: 't', workspace: 'w' },
+    dedupeKey: `failed:${randomUUID()}`,
+  });
+  return { id, deps: { config: stack.config, orm: stack.orm, log: stack.log } };
+}
+
 describe('notifications: delivery gives up after the last attempt', () => {
   let stack: TestStack;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -138,14 +150,7 @@ describe('notifications: delivery gives up after the last attempt', () => {
   });
 
   it('reschedules with backoff, then marks the message failed', async () => {
-    const seed = await seedOwner(stack);
-    const id = await enqueueNotification(em(stack), {
-      templateId: NOTIFICATION_TEMPLATES.task_failed.id,
-      userId: seed.userId,
-      labels: { task: 't', workspace: 'w' },
-      dedupeKey: `failed:${randomUUID()}`,
-    });
-    const deps = { config: stack.config, orm: stack.orm, log: stack.log };
+    const { id, deps } = await enqueueFailedNotice(stack);
     const policy = { maxAttempts: 3, firstRetryMs: 200, maxRetryMs: 1_000, requestTimeoutMs: 2_000 };
 
     assert.equal(await deliverNextNotification(deps, policy), true);
@@ -183,14 +188,7 @@ describe('notifications: a redirecting receiver', () => {
   });
 
   it('is not followed: the signed body goes nowhere else, and the attempt counts as failed', async () => {
-    const seed = await seedOwner(stack);
-    const id = await enqueueNotification(em(stack), {
-      templateId: NOTIFICATION_TEMPLATES.task_failed.id,
-      userId: seed.userId,
-      labels: { task: 't', workspace: 'w' },
-      dedupeKey: `failed:${randomUUID()}`,
-    });
-    const deps = { config: stack.config, orm: stack.orm, log: stack.log };
+    const { id, deps } = await enqueueFailedNotice(stack);
     assert.equal(await deliverNextNotification(deps, { maxAttempts: 3, firstRetryMs: 60_000, maxRetryMs: 60_000, requestTimeoutMs: 2_000 }), true);
     const [row] = await rows(stack, 'select status, attempts, last_error from notification_messages where id = ?', [id]);
     assert.equal(row.status, 'pending');
