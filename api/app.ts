@@ -9,7 +9,7 @@ import { ZodError } from 'zod';
 import type { AppDeps, AppEnv } from './context';
 import { ApiError, dependencyDown, fromWorkflowError, unavailable } from './errors';
 import { toValidations } from '../domain/workspace-definition';
-import { rejectNulInUrl, textValidations } from './middleware/no-nul';
+import { rejectNulInUrl, textValidations } from './middleware/unstorable-text';
 import { noStore, securityHeaders } from './middleware/security-headers';
 import { refuseForgedCookieWrites } from './middleware/csrf';
 import { registerHealthRoutes } from './routes/health';

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentActor } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, notFound, withCause } from '../errors';
 import { parseUuid } from '../../domain/ids';
-import { replaceNul } from '../middleware/no-nul';
+import { replaceNul } from '../middleware/unstorable-text';
 import { taskOfUpload, type SnapshotMessage } from '../../db/conversation';
 
 // What an agent uploads about its task, checked at the edge: the log snapshot of spec §4.1 (checks in

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { ApiApp, AppDeps, AppEnv } from '../context';
 import { ApiError, dependencyDown, INTERNAL_DETAIL, withCause } from '../errors';
 import { requireAgent } from '../middleware/agent-auth';
-import { replaceNul } from '../middleware/no-nul';
+import { replaceNul } from '../middleware/unstorable-text';
 import { recordAppStatus } from '../agent/app-status';
 import { loadManifest, manifestSchema } from '../agent/manifest';
 import { storeAppHealth, storeLifecycle } from '../agent/reports';
