@@ -45,8 +45,9 @@ export function clientAddress(peer: string, forwardedFor: string | undefined, pr
   const hops = forwardedFor.split(',').map((h) => h.trim()).filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
-    if (!normalized(hop)) return peer; // a malformed hop: trust nothing beyond the proxy
-    if (!trusted(proxies, hop)) return normalized(hop)!.toString();
+    const address = normalized(hop);
+    if (!address) return peer; // a malformed hop: trust nothing beyond the proxy
+    if (!trusted(proxies, hop)) return address.toString();
   }
   return peer;
 }
