@@ -72,7 +72,7 @@ async function reconcileSearchAttributes(
       const currentKind = Object.entries(INDEXED_VALUE_TYPE).find(([, v]) => v === current)?.[0] ?? String(current);
       throw new SearchAttributeConflictError(
         `Search attribute ${name} is registered as ${currentKind} in namespace ${namespace} but taskd needs ${kind}; ` +
-          'delete the Temporal dev database file (or rename the attribute) to change it',
+          'delete the Temporal database (the dev server\'s file) or rename the attribute to change it',
       );
     }
   }
@@ -81,7 +81,7 @@ async function reconcileSearchAttributes(
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
 }
 
-async function waitUntilUsable(
+export async function waitUntilUsable(
   address: string,
   namespace: string,
   searchAttributes: Record<string, SearchAttributeKind>,
@@ -111,7 +111,7 @@ async function waitUntilUsable(
       await connection?.close();
     }
   }
-  throw new Error(`Temporal dev server at ${address} did not become usable in time: ${(lastError as Error)?.message}`);
+  throw new Error(`Temporal at ${address} did not become usable in time: ${(lastError as Error)?.message}`);
 }
 
 /**

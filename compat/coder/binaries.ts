@@ -4,8 +4,8 @@
 // pays for it; Go's own module and build caches (GOMODCACHE, GOCACHE) are the machine's.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { findGo, taskdCacheDir } from '../../devstack/go-toolchain';
 import { describeFailure, runCommand, type DevstackLogger } from '../../devstack/processes';
 
 const MODULE_DIR = __dirname;
@@ -32,8 +32,7 @@ const CLI_LDFLAGS = [
 ].join(' ');
 
 export function compatCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.TASKD_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'taskd');
-  return path.join(base, `coder-${CODER_VERSION}`);
+  return path.join(taskdCacheDir(env), `coder-${CODER_VERSION}`);
 }
 
 /** The driver's cache name carries a hash of its sources, so an edited driver is rebuilt. */
@@ -58,52 +57,6 @@ export interface Built {
 /** The Go release go.mod asks for (Coder's own minimum). */
 const GO_VERSION = /^go (\S+)$/m.exec(GO_MOD)![1]!;
 
-async function runs(file: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  try {
-    return (await runCommand(file, ['version'], { env, timeoutMs: 60_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Go: $GO, `go` on PATH, the usual install folder, or else the toolchain go.mod names, fetched once
- * into the cache from the Go module proxy (Go publishes its releases there as the module
- * golang.org/toolchain). A Go older than go.mod asks for fetches the right one by itself.
- */
-async function findGo(opts: BuildOptions): Promise<string> {
-  const env = opts.env ?? process.env;
-  for (const candidate of [env.GO, 'go', '/usr/local/go/bin/go']) {
-    if (candidate && (await runs(candidate, env))) return candidate;
-  }
-  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
-  if (!arch || (process.platform !== 'linux' && process.platform !== 'darwin')) {
-    throw new Error(`no Go found and no Go toolchain for ${process.platform}/${process.arch}: install Go or set GO=/path/to/go`);
-  }
-  const release = `v0.0.1-go${GO_VERSION}.${process.platform}-${arch}`;
-  const root = path.join(compatCacheDir(env), '..', `go-${GO_VERSION}`);
-  const goBin = path.join(root, `golang.org/toolchain@${release}`, 'bin', 'go');
-  if (await runs(goBin, env)) return goBin;
-  const proxy = (env.GOPROXY ?? '').split(/[,|]/)[0]!;
-  const url = `${proxy.startsWith('http') ? proxy : 'https://proxy.golang.org'}/golang.org/toolchain/@v/${release}.zip`;
-  opts.log.info(`No Go found: fetching Go ${GO_VERSION} from ${url}…`);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`fetching Go ${GO_VERSION} from ${url}: HTTP ${res.status}; install Go or set GO=/path/to/go`);
-  fs.mkdirSync(root, { recursive: true });
-  const zip = path.join(root, `${release}.zip`);
-  fs.writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
-  // module zips keep no file modes: the tools are made executable after unpacking
-  const unzip = await runCommand('python3', ['-m', 'zipfile', '-e', zip, root], { timeoutMs: 10 * 60_000 });
-  fs.rmSync(zip, { force: true });
-  if (unzip.code !== 0) throw new Error(describeFailure('unpacking the Go toolchain', unzip));
-  const goroot = path.dirname(path.dirname(goBin));
-  const tools = path.join(goroot, 'pkg', 'tool');
-  for (const dir of [path.join(goroot, 'bin'), ...fs.readdirSync(tools).map((d) => path.join(tools, d))]) {
-    for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o755);
-  }
-  return goBin;
-}
-
 async function goBuild(target: string, args: string[], what: string, opts: BuildOptions): Promise<Built> {
   if (fs.existsSync(target)) return { path: target, buildMs: 0 };
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -112,7 +65,7 @@ async function goBuild(target: string, args: string[], what: string, opts: Build
   const started = Date.now();
   opts.log.info(`Building ${what} (Coder ${CODER_VERSION}) into ${target}…`);
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -mod=readonly' };
-  const result = await runCommand(await findGo(opts), ['build', '-o', partial, ...args], { cwd: MODULE_DIR, env, timeoutMs: 40 * 60_000 });
+  const result = await runCommand(await findGo({ ...opts, goVersion: GO_VERSION }), ['build', '-o', partial, ...args], { cwd: MODULE_DIR, env, timeoutMs: 40 * 60_000 });
   if (result.code !== 0) {
     fs.rmSync(partial, { force: true });
     throw new Error(describeFailure(`go build of ${what}`, result));
