@@ -24,6 +24,8 @@ after(async () => {
   await stack?.close();
 });
 
+// The agent's reports keep only the latest of each kind while one is in flight, so a reply written
+// faster than a report's round trip would never show as "working": the app thinks long enough here.
 async function seedBuiltin(prompt: string): Promise<{ task: SeededTask; port: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -33,7 +35,7 @@ async function seedBuiltin(prompt: string): Promise<{ task: SeededTask; port: nu
     apps: [app],
     definition: {
       provisioner: 'external',
-      env: { TASKD_AGENT_STATE_FILE: '.builtin-agent-state.json', TASKD_AGENT_THINK_MS: '20', TASKD_AGENT_SETTLE_MS: '50' },
+      env: { TASKD_AGENT_STATE_FILE: '.builtin-agent-state.json', TASKD_AGENT_THINK_MS: '750', TASKD_AGENT_SETTLE_MS: '50' },
       apps: [{ slug: 'agent', url, command: BUILTIN, healthcheck: { path: '/status', interval_s: 1, threshold: 20 } }],
       ai_task: { app: 'agent' },
     },

@@ -285,6 +285,9 @@ describe('dashboard', () => {
       assert.equal(after, before, 'the session cookie was not replaced');
     } finally {
       await attacker.close();
+      // Chromium keeps a preconnected socket that never carried a request: close() alone waits for
+      // the server's headers timeout (about a minute) to drop it
+      evil.closeAllConnections();
       await new Promise((resolve) => evil.close(resolve));
     }
     await page.getByText(`Signed in as ${OWNER.username}`).waitFor();
