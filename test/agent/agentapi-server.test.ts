@@ -20,7 +20,7 @@ test('starts running with the greeting as message 0, then settles to stable', as
 });
 
 test('a user message is recorded trimmed, flips to running at once, and gets a streamed reply', async (t) => {
-  const agent = await startAgent(t, { agentType: 'claude', thinkMs: 100 });
+  const agent = await startAgent(t, { agentType: 'claude', thinkMs: 1_500 });
   await waitForStatus(agent.url, 'stable');
 
   const sent = await postMessage(agent.url, { content: '  Please fix the flaky test  \n', type: 'user' });
@@ -28,7 +28,8 @@ test('a user message is recorded trimmed, flips to running at once, and gets a s
   assert.equal(sent.json.ok, true);
   assert.match(sent.json.$schema, /MessageResponseBody\.json$/);
 
-  // The 200 promises the message is visible and the agent busy, before any reply exists.
+  // The 200 promises the message is visible and the agent busy, before any reply exists (the agent
+  // thinks long enough that a loaded machine still reads both before the reply starts).
   const status = await getJson(`${agent.url}/status`);
   assert.equal(status.status, 'running');
   assert.equal(status.agent_type, 'claude');
@@ -115,7 +116,8 @@ test('request validation answers 400/422 problem+json like huma', async (t) => {
   // `$schema` is the one extra member huma tolerates.
   const withSchema = await postMessage(agent.url, { $schema: 'x', content: 'hi', type: 'user' });
   assert.equal(withSchema.status, 200);
-  assert.equal((await getJson(`${agent.url}/messages`)).messages.length, 2);
+  const recorded = (await getJson(`${agent.url}/messages`)).messages;
+  assert.deepEqual([recorded[1].id, recorded[1].role, recorded[1].content], [1, 'user', 'hi']);
 });
 
 test('a JSON body over 1 MiB is a 413', async (t) => {
