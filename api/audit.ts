@@ -1,11 +1,30 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppEnv } from './context';
-import { insertAuditEntry } from '../db/audit';
+import { ApiError, INTERNAL_DETAIL, dependencyDown, fromWorkflowError, withCause } from './errors';
+import { replaceNul } from './middleware/unstorable-text';
+import { insertAuditEntries, settleAuditStatus, type AuditRow } from '../db/audit';
 
-// Audit entries are written with a plain INSERT outside the request's unit of work, so a request
-// that fails half-way still records its attempt, and an audit write can never flush half-built
-// entities of the handler. A failed audit write is logged, not surfaced: the action already happened.
+// The audit log, written three ways (README, "Audit log"):
+//
+// - A synchronous action (users, sessions, API keys, templates, organizations, members, a task's
+//   prompt) runs in `auditedTransaction`: its row is inserted in the action's transaction, so the
+//   action commits only with its row. If the row cannot be written the action rolls back and the
+//   caller gets a 500.
+// - An action a task workflow carries out (create) cannot share a transaction with Temporal. The
+//   API's part is to accept the request and start the workflow, so `auditAccepted` commits the rows
+//   *before* the workflow is started, with status 202 (accepted, answer not yet known): if they
+//   cannot be written the request is refused with a 500 and nothing is started. Once the API has
+//   its answer, `settle` sets the rows' status code to it. A process that dies in between leaves
+//   202: the request was accepted and never answered.
+// - A refused request that changed nothing (a bad login, a create refused by validation) is
+//   recorded by `auditRefusal`; there is nothing to roll back, so a failed write is only logged.
+//
+// Rows never hold a prompt or a secret (a prompt's change is recorded as a secret field, as Coder
+// records secrets: the field, without its values). Text PostgreSQL cannot store (a lone surrogate,
+// NUL) becomes U+FFFD and a target is cut to the column's 255 characters, so a refusal of exactly
+// such input can still be recorded.
 
 export type AuditAction = 'create' | 'write' | 'delete' | 'login' | 'logout';
 
@@ -20,6 +39,12 @@ export interface AuditEntry {
   userId?: string | null;
   diff?: Record<string, unknown>;
   statusCode: number;
+}
+
+/** What an audited action returns: its result, and the row(s) that record it. */
+export interface Audited<T> {
+  result: T;
+  audit: AuditEntry | AuditEntry[];
 }
 
 /** The TCP peer address. */
@@ -39,22 +64,101 @@ export function clientIp(c: Context<AppEnv>): string {
   return c.get('clientIp') ?? peerIp(c);
 }
 
-export async function recordAudit(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
+const TARGET_MAX = 255; // resource_target is varchar(255), counted in characters
+
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return replaceNul(value);
+  if (Array.isArray(value)) return value.map(storable);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceNul(k), storable(v)]));
+  }
+  return value;
+}
+
+function toRow(c: Context<AppEnv>, entry: AuditEntry): AuditRow {
   const actor = c.get('actor') as AppEnv['Variables']['actor'] | undefined;
+  return {
+    userId: entry.userId !== undefined ? entry.userId : (actor?.userId ?? null),
+    organizationId: entry.organizationId ?? null,
+    resourceType: entry.resourceType,
+    resourceId: entry.resourceId ?? null,
+    resourceTarget: Array.from(replaceNul(entry.resourceTarget ?? '')).slice(0, TARGET_MAX).join(''),
+    action: entry.action,
+    diff: storable(entry.diff ?? {}) as Record<string, unknown>,
+    statusCode: entry.statusCode,
+    requestId: c.get('requestId') ?? '',
+    ip: clientIp(c),
+  };
+}
+
+/** The 500 of a request whose audit row could not be written (its action did not happen). */
+export class AuditWriteFailed extends ApiError {
+  constructor(cause: unknown) {
+    super(500, 'Internal error writing the audit log.', INTERNAL_DETAIL);
+    withCause(this, cause);
+  }
+}
+
+/** Writes rows an action depends on: a failure is the request's 500, its cause in the server log. */
+async function writeOrRefuse(c: Context<AppEnv>, em: EntityManager, entries: AuditEntry[]): Promise<string[]> {
   try {
-    await insertAuditEntry(c.get('em'), {
-      userId: entry.userId !== undefined ? entry.userId : (actor?.userId ?? null),
-      organizationId: entry.organizationId ?? null,
-      resourceType: entry.resourceType,
-      resourceId: entry.resourceId ?? null,
-      resourceTarget: entry.resourceTarget ?? '',
-      action: entry.action,
-      diff: entry.diff ?? {},
-      statusCode: entry.statusCode,
-      requestId: c.get('requestId') ?? '',
-      ip: clientIp(c),
-    });
+    return await insertAuditEntries(em, entries.map((e) => toRow(c, e)));
   } catch (err) {
-    c.get('log').error({ err, audit: { ...entry, diff: undefined } }, 'audit write failed');
+    throw new AuditWriteFailed(err);
+  }
+}
+
+/** The status code app.ts's error handler answers `err` with. */
+export function failureStatus(err: unknown): number {
+  if (err instanceof ApiError) return err.status;
+  const fromWorkflow = fromWorkflowError(err);
+  if (fromWorkflow) return fromWorkflow.status;
+  return dependencyDown(err) ? 503 : 500;
+}
+
+/**
+ * Runs a synchronous action in a transaction of the request's EntityManager and writes its audit
+ * row(s) in that transaction: both commit, or neither does.
+ */
+export function auditedTransaction<T>(c: Context<AppEnv>, action: (tx: EntityManager) => Promise<Audited<T>>): Promise<T> {
+  return c.get('em').transactional(async (tx) => {
+    const { result, audit } = await action(tx as EntityManager);
+    await writeOrRefuse(c, tx as EntityManager, Array.isArray(audit) ? audit : [audit]);
+    return result;
+  });
+}
+
+export interface AcceptedAudit {
+  /** Sets the rows' status code to the API's answer; a failure is logged (the action has happened). */
+  settle(statusCode: number): Promise<void>;
+}
+
+/** Status of a row whose request was accepted and not yet answered. */
+export const ACCEPTED = 202;
+
+/**
+ * Commits the rows of an action a task workflow will carry out, before it is started: throws (a 500)
+ * when they cannot be written, so the caller starts nothing.
+ */
+export async function auditAccepted(c: Context<AppEnv>, entries: Omit<AuditEntry, 'statusCode'>[]): Promise<AcceptedAudit> {
+  const ids = await writeOrRefuse(c, c.get('em'), entries.map((e) => ({ ...e, statusCode: ACCEPTED })));
+  return {
+    settle: async (statusCode) => {
+      if (statusCode === ACCEPTED) return;
+      try {
+        await settleAuditStatus(c.get('em'), ids, statusCode);
+      } catch (err) {
+        c.get('log').error({ err, auditIds: ids, statusCode }, 'audit status not recorded');
+      }
+    },
+  };
+}
+
+/** Records a refused request that changed nothing; a failed write is logged, not surfaced. */
+export async function auditRefusal(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
+  try {
+    await insertAuditEntries(c.get('em'), [toRow(c, entry)]);
+  } catch (err) {
+    c.get('log').error({ err, audit: { action: entry.action, resourceType: entry.resourceType, statusCode: entry.statusCode } }, 'audit write failed');
   }
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog } from './entities';
+import { placeholders, sql } from './sql';
 
-// The audit log: append-only, one row per audited request.
+// The audit log: append-only, one row per audited request. A row joins the transaction of the
+// EntityManager it is written with, so an action and its row commit together or not at all.
 
 export interface AuditRow {
   userId: string | null;
@@ -17,7 +18,38 @@ export interface AuditRow {
   ip: string;
 }
 
-/** A plain INSERT outside the unit of work: it never flushes half-built entities of the request. */
-export async function insertAuditEntry(em: EntityManager, row: AuditRow): Promise<void> {
-  await em.insert(AuditLog, { id: randomUUID(), time: new Date(), ...row });
+const COLUMNS = 'id, time, user_id, organization_id, resource_type, resource_id, resource_target, action, diff, status_code, request_id, ip';
+
+/** Inserts the rows in one statement (in `em`'s transaction when it has one); returns their ids. */
+export async function insertAuditEntries(em: EntityManager, rows: readonly AuditRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map(() => randomUUID());
+  const time = new Date();
+  const values = rows.map(() => `(${placeholders(8)}, ?::jsonb, ?, ?, ?)`).join(', ');
+  const params = rows.flatMap((r, i) => [
+    ids[i],
+    time,
+    r.userId,
+    r.organizationId,
+    r.resourceType,
+    r.resourceId,
+    r.resourceTarget,
+    r.action,
+    JSON.stringify(r.diff),
+    r.statusCode,
+    r.requestId,
+    r.ip,
+  ]);
+  // placeholders(8) covers id … action; diff, status_code, request_id and ip follow
+  await sql(em, `insert into audit_logs (${COLUMNS}) values ${values}`, params);
+  return ids;
+}
+
+/**
+ * The one change an audit row ever sees: the status code of a request the API accepted before it
+ * knew its answer (a task workflow's action, api/audit.ts), set once the answer is known.
+ */
+export async function settleAuditStatus(em: EntityManager, ids: readonly string[], statusCode: number): Promise<void> {
+  if (ids.length === 0) return;
+  await sql(em, `update audit_logs set status_code = ? where id in (${placeholders(ids.length)})`, [statusCode, ...ids]);
 }

@@ -14,7 +14,7 @@ import {
   setMemberRoles,
   visibleOrganizations,
 } from '../../db/organizations';
-import { recordAudit } from '../audit';
+import { auditedTransaction } from '../audit';
 import { usernameSchema } from '../accounts';
 import {
   OrganizationMemberSchema,
@@ -87,24 +87,22 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       const actor = c.get('actor');
       if (!actor.isSiteOwner) throw new ApiError(403, 'Forbidden.', 'Only site owners can create organizations.');
       const body = c.req.valid('json');
-      const org = await createOrganization(c.get('em'), actor.userId, {
-        name: body.name,
-        displayName: body.display_name || body.name,
-        description: body.description ?? '',
-        icon: body.icon ?? '',
-      });
-      if (!org) {
-        throw new ApiError(409, 'Organization already exists with that name.', undefined, [
-          { field: 'name', detail: 'This value is already in use and should be unique.' },
-        ]);
-      }
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'organization',
-        resourceId: org.id,
-        resourceTarget: org.name,
-        organizationId: org.id,
-        statusCode: 201,
+      const org = await auditedTransaction(c, async (tx) => {
+        const created = await createOrganization(tx, actor.userId, {
+          name: body.name,
+          displayName: body.display_name || body.name,
+          description: body.description ?? '',
+          icon: body.icon ?? '',
+        });
+        if (!created) {
+          throw new ApiError(409, 'Organization already exists with that name.', undefined, [
+            { field: 'name', detail: 'This value is already in use and should be unique.' },
+          ]);
+        }
+        return {
+          result: created,
+          audit: { action: 'create', resourceType: 'organization', resourceId: created.id, resourceTarget: created.name, organizationId: created.id, statusCode: 201 },
+        };
       });
       return c.json(toOrganization(org), 201);
     },
@@ -164,15 +162,13 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       // admins add people who are not yet in their organization, so the lookup cannot be membership-scoped
       const user = await findUser(em, actor, params.user);
       if (!user) throw notFound();
-      const member = await addMember(em, org.id, user.id);
-      if (!member) throw new ApiError(409, 'Organization member already exists in this organization.');
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'organization_member',
-        resourceId: user.id,
-        resourceTarget: user.username,
-        organizationId: org.id,
-        statusCode: 200,
+      const member = await auditedTransaction(c, async (tx) => {
+        const added = await addMember(tx, org.id, user.id);
+        if (!added) throw new ApiError(409, 'Organization member already exists in this organization.');
+        return {
+          result: added,
+          audit: { action: 'create', resourceType: 'organization_member', resourceId: user.id, resourceTarget: user.username, organizationId: org.id, statusCode: 200 },
+        };
       });
       return c.json(toMember(member), 200);
     },
@@ -198,15 +194,20 @@ export function registerOrganizationRoutes(api: ApiApp, _deps: AppDeps): void {
       if (!user || !member) throw notFound();
       if (user.id === actor.userId) throw new ApiError(400, 'You cannot change your own organization roles.');
       const before = [...member.roles];
-      await setMemberRoles(em, member, c.req.valid('json').roles);
-      await recordAudit(c, {
-        action: 'write',
-        resourceType: 'organization_member',
-        resourceId: user.id,
-        resourceTarget: user.username,
-        organizationId: org.id,
-        diff: { roles: { old: before, new: member.roles } },
-        statusCode: 200,
+      await auditedTransaction(c, async (tx) => {
+        await setMemberRoles(tx, member, c.req.valid('json').roles);
+        return {
+          result: null,
+          audit: {
+            action: 'write',
+            resourceType: 'organization_member',
+            resourceId: user.id,
+            resourceTarget: user.username,
+            organizationId: org.id,
+            diff: { roles: { old: before, new: member.roles } },
+            statusCode: 200,
+          },
+        };
       });
       return c.json(toMember(member), 200);
     },

@@ -8,7 +8,7 @@ import { requireUser, SESSION_TOKEN_COOKIE } from '../middleware/auth';
 import { refuseCrossSite } from '../middleware/csrf';
 import { readableUser, setPasswordHash, userByEmail } from '../../db/users';
 import { tokenNameTaken } from '../../db/api-keys';
-import { clientIp, recordAudit } from '../audit';
+import { auditRefusal, auditedTransaction, clientIp } from '../audit';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { API_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S, SESSION_LIFETIME_S, createApiKey, deleteApiKey } from '../auth/api-keys';
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
@@ -83,23 +83,23 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
       const user = await userByEmail(em, email);
       const valid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
       if (!user || !valid) {
-        await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user?.id ?? null, statusCode: 401 });
+        await auditRefusal(c, { action: 'login', resourceType: 'api_key', userId: user?.id ?? null, statusCode: 401 });
         throw new ApiError(401, BAD_CREDENTIALS);
       }
       if (user.status === 'suspended') {
-        await recordAudit(c, { action: 'login', resourceType: 'api_key', userId: user.id, statusCode: 401 });
+        await auditRefusal(c, { action: 'login', resourceType: 'api_key', userId: user.id, statusCode: 401 });
         throw new ApiError(401, 'Your account is suspended. Contact an admin to reactivate your account.');
       }
-      await limiter.succeeded(em, decision);
       // a hash made at an older, lower cost is replaced now that the password is at hand
-      if (user.passwordHash && needsRehash(user.passwordHash)) await setPasswordHash(em, user.id, await hashPassword(password));
-      const key = await createApiKey(em, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
-      await recordAudit(c, {
-        action: 'login',
-        resourceType: 'api_key',
-        resourceTarget: key.id,
-        userId: user.id,
-        statusCode: 201,
+      const rehashed = user.passwordHash && needsRehash(user.passwordHash) ? await hashPassword(password) : null;
+      const key = await auditedTransaction(c, async (tx) => {
+        await limiter.succeeded(tx, decision);
+        if (rehashed) await setPasswordHash(tx, user.id, rehashed);
+        const created = await createApiKey(tx, { userId: user.id, lifetimeSeconds: SESSION_LIFETIME_S, loginType: 'password' });
+        return {
+          result: created,
+          audit: { action: 'login', resourceType: 'api_key', resourceTarget: created.id, userId: user.id, statusCode: 201 },
+        };
       });
       // browsers authenticate with the cookie; CLIs and SDKs use the token from the body
       setCookie(c, SESSION_TOKEN_COOKIE, key.token, {
@@ -144,9 +144,13 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const actor = c.get('actor');
-      await deleteApiKey(c.get('em'), actor.apiKeyId, c.get('sessions'));
+      await auditedTransaction(c, async (tx) => {
+        await deleteApiKey(tx, actor.apiKeyId);
+        return { result: null, audit: { action: 'logout', resourceType: 'api_key', resourceTarget: actor.apiKeyId, statusCode: 200 } };
+      });
+      // after the commit: forgotten earlier, a concurrent request could cache the key again
+      c.get('sessions')?.forgetKey(actor.apiKeyId);
       deleteCookie(c, SESSION_TOKEN_COOKIE, { path: '/' });
-      await recordAudit(c, { action: 'logout', resourceType: 'api_key', resourceTarget: actor.apiKeyId, statusCode: 200 });
       return c.json({ message: 'Logged out!' }, 200);
     },
   );
@@ -165,8 +169,10 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const user = await keyOwner(c.get('em'), c.get('actor'), c.req.valid('param').user);
-      const key = await createApiKey(c.get('em'), { userId: user.id, lifetimeSeconds: API_TOKEN_LIFETIME_S, loginType: 'token' });
-      await recordAudit(c, { action: 'create', resourceType: 'api_key', resourceTarget: key.id, statusCode: 201 });
+      const key = await auditedTransaction(c, async (tx) => {
+        const created = await createApiKey(tx, { userId: user.id, lifetimeSeconds: API_TOKEN_LIFETIME_S, loginType: 'token' });
+        return { result: created, audit: { action: 'create', resourceType: 'api_key', resourceTarget: created.id, statusCode: 201 } };
+      });
       return c.json({ key: key.token }, 201);
     },
   );
@@ -198,12 +204,9 @@ export function registerSessionRoutes(api: ApiApp, deps: AppDeps): void {
           { field: 'token_name', detail: 'This value is already in use and should be unique.' },
         ]);
       }
-      const key = await createApiKey(em, { userId: user.id, lifetimeSeconds, loginType: 'token', tokenName });
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'api_key',
-        resourceTarget: tokenName || key.id,
-        statusCode: 201,
+      const key = await auditedTransaction(c, async (tx) => {
+        const created = await createApiKey(tx, { userId: user.id, lifetimeSeconds, loginType: 'token', tokenName });
+        return { result: created, audit: { action: 'create', resourceType: 'api_key', resourceTarget: tokenName || created.id, statusCode: 201 } };
       });
       return c.json({ key: key.token }, 201);
     },

@@ -20,7 +20,7 @@ import { readableOrganization } from '../../db/organizations';
 import type { OrgRole } from '../../db/scope';
 import { goQuote } from '../../domain/go-text';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { recordAudit } from '../audit';
+import { auditedTransaction } from '../audit';
 import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import { UNIQUE_DETAIL, presetsSchema, versionNameSchema } from '../template-input';
@@ -76,26 +76,31 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       if (!found) throw notFound();
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can change templates.');
       const body = c.req.valid('json');
-      const added = await addTemplateVersion(em, found.template, {
-        definition: body.workspace,
-        presets: body.presets,
-        name: body.name,
-        message: body.message,
-        activate: body.activate ?? true,
-        createdBy: c.get('actor').userId,
-      });
-      if ('taken' in added) {
-        throw new ApiError(409, `A template version named "${added.taken}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
-      }
-      const { version } = added;
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'template_version',
-        resourceId: version.id,
-        resourceTarget: `${found.template.name}/${version.name}`,
-        organizationId: version.organization,
-        diff: { template_id: found.template.id, activated: body.activate ?? true, has_ai_task: version.hasAiTask },
-        statusCode: 201,
+      const version = await auditedTransaction(c, async (tx) => {
+        const added = await addTemplateVersion(tx, found.template, {
+          definition: body.workspace,
+          presets: body.presets,
+          name: body.name,
+          message: body.message,
+          activate: body.activate ?? true,
+          createdBy: c.get('actor').userId,
+        });
+        if ('taken' in added) {
+          throw new ApiError(409, `A template version named "${added.taken}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
+        }
+        const { version } = added;
+        return {
+          result: version,
+          audit: {
+            action: 'create',
+            resourceType: 'template_version',
+            resourceId: version.id,
+            resourceTarget: `${found.template.name}/${version.name}`,
+            organizationId: version.organization,
+            diff: { template_id: found.template.id, activated: body.activate ?? true, has_ai_task: version.hasAiTask },
+            statusCode: 201,
+          },
+        };
       });
       return c.json((await versionsJson(em, [version], true))[0], 201);
     },
@@ -126,15 +131,20 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
         ]);
       }
       const before = found.template.activeVersionId;
-      await setActiveVersion(em, found.template.id, version.id);
-      await recordAudit(c, {
-        action: 'write',
-        resourceType: 'template',
-        resourceId: found.template.id,
-        resourceTarget: found.template.name,
-        organizationId: found.template.organization,
-        diff: { active_version_id: { old: before, new: version.id } },
-        statusCode: 200,
+      await auditedTransaction(c, async (tx) => {
+        await setActiveVersion(tx, found.template.id, version.id);
+        return {
+          result: null,
+          audit: {
+            action: 'write',
+            resourceType: 'template',
+            resourceId: found.template.id,
+            resourceTarget: found.template.name,
+            organizationId: found.template.organization,
+            diff: { active_version_id: { old: before, new: version.id } },
+            statusCode: 200,
+          },
+        };
       });
       return c.json({ message: 'Updated the active template version!' }, 200);
     },

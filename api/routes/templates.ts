@@ -4,7 +4,7 @@ import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
 import { readableOrganization } from '../../db/organizations';
 import { createTemplateWithVersion, listTemplates, readableTemplate, templateByName, templateRelations } from '../../db/templates';
-import { recordAudit } from '../audit';
+import { auditedTransaction } from '../audit';
 import { TemplateSchema, toTemplates } from '../dto/templates';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import {
@@ -61,30 +61,35 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       if (!found) throw notFound();
       if (found.role !== 'admin') throw new ApiError(403, 'Forbidden.', 'Only organization admins can create templates.');
       const body = c.req.valid('json');
-      const created = await createTemplateWithVersion(em, {
-        organizationId: found.org.id,
-        templateName: body.name,
-        displayName: body.display_name,
-        description: body.description,
-        icon: body.icon,
-        definition: body.workspace,
-        presets: body.presets,
-        name: body.version_name,
-        message: body.message,
-        createdBy: c.get('actor').userId,
-      });
-      if (!created) {
-        throw new ApiError(409, `Template with name "${body.name}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
-      }
-      const { template, version } = created;
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'template',
-        resourceId: template.id,
-        resourceTarget: template.name,
-        organizationId: template.organization,
-        diff: { name: template.name, active_version_id: version.id, has_ai_task: version.hasAiTask },
-        statusCode: 201,
+      const template = await auditedTransaction(c, async (tx) => {
+        const created = await createTemplateWithVersion(tx, {
+          organizationId: found.org.id,
+          templateName: body.name,
+          displayName: body.display_name,
+          description: body.description,
+          icon: body.icon,
+          definition: body.workspace,
+          presets: body.presets,
+          name: body.version_name,
+          message: body.message,
+          createdBy: c.get('actor').userId,
+        });
+        if (!created) {
+          throw new ApiError(409, `Template with name "${body.name}" already exists.`, undefined, [{ field: 'name', detail: UNIQUE_DETAIL }]);
+        }
+        const { template, version } = created;
+        return {
+          result: template,
+          audit: {
+            action: 'create',
+            resourceType: 'template',
+            resourceId: template.id,
+            resourceTarget: template.name,
+            organizationId: template.organization,
+            diff: { name: template.name, active_version_id: version.id, has_ai_task: version.hasAiTask },
+            statusCode: 201,
+          },
+        };
       });
       return c.json((await templatesJson(em, [template]))[0], 201);
     },

@@ -6,7 +6,7 @@ import { refuseCrossSite } from '../middleware/csrf';
 import { ORG_ADMIN_ROLE } from '../../db/scope';
 import { countUsers, lockFirstUser, readableUser, userDetails, visibleUsers } from '../../db/users';
 import { ensureDefaultOrganization, organizationsByIds, sharedOrganizations } from '../../db/organizations';
-import { recordAudit } from '../audit';
+import { auditedTransaction } from '../audit';
 import { createAccount, emailSchema, passwordSchema, realNameSchema, usernameSchema } from '../accounts';
 import { toOrganization, toUsers, OrganizationSchema, UserSchema } from '../dto/accounts';
 import {
@@ -85,7 +85,7 @@ export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const result = await c.get('em').transactional(async (em) => {
+      const result = await auditedTransaction(c, async (em) => {
         await lockFirstUser(em);
         if ((await countUsers(em)) > 0) throw new ApiError(409, 'The initial user has already been created.');
         const org = await ensureDefaultOrganization(em);
@@ -94,16 +94,18 @@ export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
           { email: body.email, username: body.username, name: body.name, password: body.password, isSiteOwner: true },
           [{ organizationId: org.id, roles: [ORG_ADMIN_ROLE] }],
         );
-        return { user, org };
-      });
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'user',
-        resourceId: result.user.id,
-        resourceTarget: result.user.username,
-        userId: result.user.id,
-        diff: { username: result.user.username, email: result.user.email, site_owner: true },
-        statusCode: 201,
+        return {
+          result: { user, org },
+          audit: {
+            action: 'create',
+            resourceType: 'user',
+            resourceId: user.id,
+            resourceTarget: user.username,
+            userId: user.id,
+            diff: { username: user.username, email: user.email, site_owner: true },
+            statusCode: 201,
+          },
+        };
       });
       return c.json({ user_id: result.user.id, organization_id: result.org.id }, 201);
     },
@@ -126,7 +128,7 @@ export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
       if (!actor.isSiteOwner) throw new ApiError(403, 'Forbidden.', 'Only site owners can create users.');
       const body = c.req.valid('json');
       const em = c.get('em');
-      const user = await em.transactional(async (tx) => {
+      const user = await auditedTransaction(c, async (tx) => {
         let orgIds = body.organization_ids ?? (body.organization_id ? [body.organization_id] : undefined);
         if (orgIds === undefined) orgIds = [(await ensureDefaultOrganization(tx)).id];
         const unique = [...new Set(orgIds)];
@@ -137,15 +139,18 @@ export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
             { field: 'organization_ids', detail: `organization ${missing[0]} does not exist` },
           ]);
         }
-        return createAccount(tx, body, unique.map((organizationId) => ({ organizationId, roles: [] })));
-      });
-      await recordAudit(c, {
-        action: 'create',
-        resourceType: 'user',
-        resourceId: user.id,
-        resourceTarget: user.username,
-        diff: { username: user.username, email: user.email },
-        statusCode: 201,
+        const created = await createAccount(tx, body, unique.map((organizationId) => ({ organizationId, roles: [] })));
+        return {
+          result: created,
+          audit: {
+            action: 'create',
+            resourceType: 'user',
+            resourceId: created.id,
+            resourceTarget: created.username,
+            diff: { username: created.username, email: created.email },
+            statusCode: 201,
+          },
+        };
       });
       return c.json(toUsers([user], await userDetails(em, [user.id]))[0]!, 201);
     },

@@ -11,3 +11,8 @@ export function auditDiff(before: Record<string, unknown> | null, after: Record<
   }
   return diff;
 }
+
+/** A secret field's change (a prompt), as Coder records secrets: that it changed, without either value. */
+export function secretChange(field: string): AuditDiff {
+  return { [field]: { old: '', new: '', secret: true } };
+}

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor, ApiApp, AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
-import { recordAudit } from '../../audit';
+import { AuditWriteFailed, auditAccepted, auditRefusal, failureStatus, type AcceptedAudit, type AuditEntry } from '../../audit';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../../dto/common';
 import { taskJson, taskSchema } from '../../dto/task';
 import { resolveUserParam } from '../../tasks/params';
@@ -49,6 +49,28 @@ async function runCreate(deps: AppDeps, input: TaskWorkflowInput) {
   }
 }
 
+// The rows of a create never hold its prompt (a secret of its owner), only what names the task.
+
+function createdEntries(created: { taskId: string; workspaceId: string; name: string; organizationId: string }, ownerId: string): Omit<AuditEntry, 'statusCode'>[] {
+  const common = { action: 'create', resourceTarget: created.name, organizationId: created.organizationId } as const;
+  return [
+    { ...common, resourceType: 'task', resourceId: created.taskId, diff: auditDiff(null, { name: created.name, owner_id: ownerId }) },
+    { ...common, resourceType: 'workspace', resourceId: created.workspaceId, diff: auditDiff(null, { name: created.name, owner_id: ownerId }) },
+  ];
+}
+
+/** A create refused before anything was accepted: the attempted name (as sent, if it was text), never the prompt. */
+function refusedEntry(name: unknown, statusCode: number, ownerId?: string): AuditEntry {
+  const attempted = typeof name === 'string' ? name : '';
+  return {
+    action: 'create',
+    resourceType: 'task',
+    resourceTarget: attempted,
+    diff: auditDiff(null, { name: attempted, ...(ownerId ? { owner_id: ownerId } : {}) }),
+    statusCode,
+  };
+}
+
 export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
   api.openapi(
     createRoute({
@@ -67,9 +89,8 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
       const actor = c.get('actor');
       const owner = await resolveUserParam(em, actor, c.req.valid('param').user);
       const body = c.req.valid('json');
-      let status = 500;
       let replayed = false;
-      let created: { taskId: string; workspaceId: string; name: string; organizationId: string } | null = null;
+      let accepted: AcceptedAudit | null = null;
       try {
         const versionId = uuidField('template_version_id', body.template_version_id);
         const presetRef = uuidField('template_version_preset_id', body.template_version_preset_id);
@@ -86,7 +107,8 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
         const presetId = await presetForTask(em, presetRef, template.version.id);
         const taskId = key ? stableUuid('task', owner.id, key) : randomUUID();
         const workspaceId = key ? stableUuid('workspace', taskId) : randomUUID();
-        created = { taskId, workspaceId, name: names.name, organizationId };
+        // committed before the workflow starts: a create that cannot be audited is not started
+        accepted = await auditAccepted(c, createdEntries({ taskId, workspaceId, name: names.name, organizationId }, owner.id));
         await runCreate(deps, {
           taskId,
           workspaceId,
@@ -105,35 +127,25 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
         });
         const task = await orInternal('Internal error fetching task.', () => getTaskById(em, actor, taskId));
         if (!task) throw new ApiError(500, 'Internal error fetching task.', 'The task was not found after it was created.');
-        status = 201;
+        await accepted.settle(201);
         return c.json(taskJson(task), 201);
       } catch (err) {
-        status = err instanceof ApiError ? err.status : 500;
-        throw err;
-      } finally {
         // Like Coder, the attempt is audited whatever its outcome; the workspace entry exists once
         // a workspace was about to be created. A replay created nothing and is not audited.
-        if (!replayed) await recordAudit(c, {
-          action: 'create',
-          resourceType: 'task',
-          resourceId: created?.taskId ?? null,
-          resourceTarget: created?.name ?? body.name,
-          organizationId: created?.organizationId ?? null,
-          diff: auditDiff(null, { name: created?.name ?? body.name, input: body.input, owner_id: owner.id }),
-          statusCode: status,
-        });
-        if (created) {
-          await recordAudit(c, {
-            action: 'create',
-            resourceType: 'workspace',
-            resourceId: created.workspaceId,
-            resourceTarget: created.name,
-            organizationId: created.organizationId,
-            diff: auditDiff(null, { name: created.name, owner_id: owner.id }),
-            statusCode: status,
-          });
-        }
+        if (accepted) await accepted.settle(failureStatus(err));
+        else if (!replayed && !(err instanceof AuditWriteFailed)) await auditRefusal(c, refusedEntry(body.name, failureStatus(err), owner.id));
+        throw err;
       }
+    },
+    // a body the router's validation refuses (a lone surrogate, NUL) is a refused create as well
+    async (result, c) => {
+      const answer = await api.defaultHook?.(result, c);
+      if (answer instanceof Response && result.target === 'json') {
+        // the validator hands the hook the body as sent, also when it failed (not in its types)
+        const sent = (result as { data?: { name?: unknown } | null }).data;
+        await auditRefusal(c, refusedEntry(sent?.name, answer.status));
+      }
+      return answer;
     },
   );
 }

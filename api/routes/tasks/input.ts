@@ -2,11 +2,11 @@ import { createRoute } from '@hono/zod-openapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiError, conflict, notFound } from '../../errors';
 import { requireUser } from '../../middleware/auth';
-import { recordAudit } from '../../audit';
+import { AuditWriteFailed, auditRefusal, auditedTransaction, failureStatus, type AuditEntry } from '../../audit';
 import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
 import { resolveTaskPath } from '../../tasks/params';
 import { orInternal } from '../../tasks/internal';
-import { auditDiff } from '../../tasks/audit-diff';
+import { secretChange } from '../../tasks/audit-diff';
 import { taskInputRequest, taskParams } from '../../tasks/schemas';
 import { lockTaskPrompt, setTaskPrompt } from '../../../db/task-prompt';
 import type { ApiApp, AppDeps } from '../../context';
@@ -41,26 +41,27 @@ export function registerInputRoute(api: ApiApp, _deps: AppDeps): void {
     async (c) => {
       const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
       const { input } = c.req.valid('json');
-      let status = 500;
-      let previous: string | null = null;
+      // the prompt is a secret of its owner: the row says it changed, never what it was or became
+      const audit = (statusCode: number, changed: boolean): AuditEntry => ({
+        action: 'write',
+        resourceType: 'task',
+        resourceId: task.id,
+        resourceTarget: task.name,
+        organizationId: task.organizationId,
+        diff: changed ? secretChange('prompt') : {},
+        statusCode,
+      });
       try {
         if (trimSpace(input) === '') throw new ApiError(400, 'Task input is required.');
-        previous = await c.get('em').transactional((tx) => updatePrompt(tx as EntityManager, task.id, input));
-        status = 204;
+        await auditedTransaction(c, async (tx) => {
+          const previous = await updatePrompt(tx, task.id, input);
+          return { result: null, audit: audit(204, previous !== input) };
+        });
         return c.body(null, 204);
       } catch (err) {
-        status = err instanceof ApiError ? err.status : 500;
+        // a refusal changed nothing and is recorded on its own; a failed audit write is not retried
+        if (!(err instanceof AuditWriteFailed)) await auditRefusal(c, audit(failureStatus(err), false));
         throw err;
-      } finally {
-        await recordAudit(c, {
-          action: 'write',
-          resourceType: 'task',
-          resourceId: task.id,
-          resourceTarget: task.name,
-          organizationId: task.organizationId,
-          diff: previous === null ? {} : auditDiff({ prompt: previous }, { prompt: input }),
-          statusCode: status,
-        });
       }
     },
   );
