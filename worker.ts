@@ -11,6 +11,7 @@ import { metricsSource } from './lib/metrics';
 import { installTemporalRuntime } from './worker/temporal-runtime';
 import { temporalMetricsText, workerMetrics } from './worker/metrics';
 import { serveWorkerHealth } from './worker/health-server';
+import { startTracing } from './lib/tracing';
 
 export async function runWorker(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the worker' }]);
@@ -22,7 +23,9 @@ export async function runWorker(config: ReturnType<typeof loadConfig>, log = cre
   const temporalMetrics = config.worker.healthPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
   installTemporalRuntime(log, { metricsAddress: temporalMetrics });
   const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
-  const { worker, connection } = await retryUntilReady('Temporal', () => createTaskdWorker({ config, orm, log }), { log });
+  // traces are exported only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (README: Traces)
+  const tracing = await startTracing('taskd-worker', log);
+  const { worker, connection } = await retryUntilReady('Temporal', () => createTaskdWorker({ config, orm, log, tracing }), { log });
   let health: http.Server | undefined;
   if (config.worker.healthPort !== undefined) {
     health = await serveWorkerHealth({
@@ -43,6 +46,7 @@ export async function runWorker(config: ReturnType<typeof loadConfig>, log = cre
     health?.close();
     await connection.close();
     await orm.close();
+    await tracing?.shutdown();
     log.info('worker stopped');
   }
 }

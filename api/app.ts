@@ -16,6 +16,7 @@ import { registerHealthRoutes } from './routes/health';
 import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
 import { measureRequests } from './middleware/http-metrics';
+import { traceRequests } from './middleware/http-tracing';
 
 /** Builds the HTTP application; all I/O goes through deps so tests can boot it against real services. */
 export function createApp(deps: AppDeps) {
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps) {
 
   // first, so that the latency covers every later middleware too
   if (deps.metrics) app.use('*', measureRequests(deps.metrics));
+  if (deps.traced) app.use('*', traceRequests());
 
   app.use('*', securityHeaders);
   app.use('*', async (c, next) => {

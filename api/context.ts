@@ -38,6 +38,8 @@ export interface AppDeps {
   sessions?: SessionCache;
   /** where request latencies are counted (absent: metrics are off, nothing is measured) */
   metrics?: Registry;
+  /** whether each request is a server span of the process's OpenTelemetry traces (lib/tracing.ts) */
+  traced?: boolean;
 }
 
 export interface AppEnv {

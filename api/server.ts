@@ -13,6 +13,7 @@ import { retryUntilReady } from '../lib/retry';
 import { answerMalformedRequests } from './http-server';
 import { acceptWebSockets } from './websocket-upgrade';
 import { createRegistry, metricsSource, serveMetrics } from '../lib/metrics';
+import { startTracing } from '../lib/tracing';
 
 export async function startApiServer(config: ReturnType<typeof loadConfig>, log = createLogger(config.logLevel)) {
   if (!config.database.url) throw new ConfigError([{ variable: 'DATABASE_URL', problem: 'is required for the API' }]);
@@ -25,10 +26,13 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
+  // traces are exported only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (README: Traces)
+  const tracing = await startTracing('taskd-api', log);
   const { connection, client } = await connectTemporal({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
     log,
+    interceptors: tracing?.clientInterceptors(),
   });
   // one LISTEN connection per API process feeds every watch stream (api/watch/task-events.ts)
   // ... and keeps the session cache current (api/auth/session-cache.ts)
@@ -37,7 +41,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   await events.start();
   // metrics have a listener of their own, off unless TASKD_METRICS_ADDR names one (README: Metrics)
   const metrics = config.metrics.address ? createRegistry() : undefined;
-  const app = createApp({ config, orm, temporal: client, log, events, sessions, metrics });
+  const app = createApp({ config, orm, temporal: client, log, events, sessions, metrics, traced: tracing !== null });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   answerMalformedRequests(server);
   const sockets = acceptWebSockets(server as Server, app.fetch);
@@ -57,6 +61,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await orm.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { Logger } from './logger';
 
 /** Connects to Temporal, retrying while the server is still coming up (start-up order is not guaranteed). */
@@ -7,6 +7,8 @@ export async function connectTemporal(opts: {
   namespace: string;
   log: Logger;
   timeoutMs?: number;
+  /** e.g. OpenTelemetry's, which carries the caller's span into the workflows it starts and updates */
+  interceptors?: WorkflowClientInterceptor[];
 }): Promise<{ connection: Connection; client: Client }> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   let lastError: unknown;
@@ -14,7 +16,7 @@ export async function connectTemporal(opts: {
   while (Date.now() < deadline) {
     try {
       const connection = await Connection.connect({ address: opts.address, connectTimeout: 5_000 });
-      return { connection, client: new Client({ connection, namespace: opts.namespace }) };
+      return { connection, client: new Client({ connection, namespace: opts.namespace, interceptors: { workflow: opts.interceptors ?? [] } }) };
     } catch (err) {
       lastError = err;
       attempt += 1;

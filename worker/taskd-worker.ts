@@ -9,12 +9,14 @@ import type { Logger } from '../lib/logger';
 import { startNotificationOutbox } from './outbox';
 import { installTemporalRuntime } from './temporal-runtime';
 import { workerMetrics } from './metrics';
+import { workflowTracingModules, type Tracing } from '../lib/tracing';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
 /** Bundles workflow code once; callers that create several workers (tests) pass the result around. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  // with traces on, the workflow's OpenTelemetry interceptors are part of the bundle (lib/tracing.ts)
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: workflowTracingModules(), logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = {
@@ -42,6 +44,8 @@ export interface WorkerOptions {
    * next task to any worker (Temporal's default 10 s): the delay a crashed worker costs them.
    */
   stickyQueueScheduleToStartTimeout?: string;
+  /** OpenTelemetry traces (lib/tracing.ts): workflow and activity spans join their caller's trace */
+  tracing?: Tracing | null;
 }
 
 /** What runs in a worker process: the task queue's worker, this host's queue worker, the outbox. */
@@ -62,6 +66,10 @@ export async function createTaskdWorker(opts: WorkerOptions) {
   const provisioners = createProvisioners({ config, log });
   const deps = { config, orm, log, provisioners };
   const hostTaskQueue = `${config.temporal.taskQueue}@${provisioners.hostId}`;
+  const { tracing } = opts;
+  // a pre-built bundle has the workflow interceptors in it already (bundleWorkflows)
+  const workflowModules = tracing && !opts.workflowBundle ? [tracing.workflowModule] : [];
+  const activityInterceptors = tracing ? { activity: tracing.activityInterceptors() } : {};
   try {
     const main = await Worker.create({
       connection,
@@ -69,7 +77,8 @@ export async function createTaskdWorker(opts: WorkerOptions) {
       taskQueue: config.temporal.taskQueue,
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
       activities: createActivities(deps),
-      sinks: workerMetrics().sinks(),
+      interceptors: { ...activityInterceptors, workflowModules },
+      sinks: { ...workerMetrics().sinks(), ...tracing?.workflowSinks() },
       ...(opts.stickyQueueScheduleToStartTimeout
         ? { stickyQueueScheduleToStartTimeout: opts.stickyQueueScheduleToStartTimeout }
         : {}),
@@ -80,6 +89,7 @@ export async function createTaskdWorker(opts: WorkerOptions) {
       namespace: config.temporal.namespace,
       taskQueue: hostTaskQueue,
       activities: createHostActivities(deps),
+      interceptors: activityInterceptors,
     });
     const worker = combine(main, host, { ...deps, provisioners }, opts.outboxPollMs, hostTaskQueue);
     return { worker, connection };

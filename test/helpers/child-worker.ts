@@ -16,8 +16,16 @@ export interface ChildWorker extends ChildProcess {
   healthPort: number;
 }
 
+export interface ApiAnswer {
+  status: number;
+  /** parsed when the answer is JSON, else the text */
+  body: any;
+}
+
 export interface ChildApi extends ChildProcess {
   baseUrl: string;
+  /** one request, as a session token's holder makes it */
+  call(method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer>;
 }
 
 /** The environment that makes a worker process one of the stack's: its database, Temporal, queue, host and data folder. */
@@ -92,5 +100,16 @@ export async function startChildApi(stack: TestStack, env: Record<string, string
     { DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HOST: '127.0.0.1', PORT: String(port), ...env },
     { url: `http://127.0.0.1:${port}/readyz`, what: 'API process' },
   );
-  return { ...child, baseUrl: `http://127.0.0.1:${port}` };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    ...child,
+    baseUrl,
+    async call(method, path, token, body) {
+      const headers: Record<string, string> = token ? { 'Coder-Session-Token': token } : {};
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, body: text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text };
+    },
+  };
 }

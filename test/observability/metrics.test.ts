@@ -21,13 +21,7 @@ let task: { id: string; name: string };
 let apiScrape: Scrape;
 let workerScrape: Scrape;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = token ? { 'Coder-Session-Token': token } : {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(api.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text };
-}
+const call = (method: string, path: string, token?: string, body?: unknown) => api.call(method, path, token, body);
 
 before(async () => {
   stack = await startTestStack({ worker: false });
