@@ -1,7 +1,9 @@
 // What Prometheus reads from taskd after a real task lifecycle (create, pause, resume, delete) run by
 // an API process and a worker process of their own: the API's request latencies by route pattern on
 // TASKD_METRICS_ADDR, and the worker's task transitions, settle durations, notification outbox and
-// Temporal SDK metrics on its health port.
+// Temporal SDK metrics on its health port; and that the Grafana dashboard in deploy/ queries those.
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -145,5 +147,53 @@ describe('worker /metrics (health port)', () => {
     assert.ok(workerScrape.sum('process_cpu_seconds_total') > 0);
     const repeated = workerScrape.families.filter((f, i) => workerScrape.families.indexOf(f) !== i);
     assert.deepEqual(repeated, [], 'a family declared twice');
+  });
+});
+
+describe('Grafana dashboard (deploy/grafana-dashboard.json)', () => {
+  type Panel = { type: string; title: string; panels?: Panel[]; targets?: { expr: string; legendFormat?: string }[] };
+  const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'deploy', 'grafana-dashboard.json'), 'utf8'));
+  const panels: Panel[] = (dashboard.panels as Panel[]).flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
+  /** a name a Prometheus client gives a family (taskd's, the Temporal SDK's, Node's process metrics) */
+  const METRIC = /\b(?:taskd|temporal|process|nodejs)_\w+/g;
+  /** labels Prometheus adds to every sample it scrapes */
+  const TARGET_LABELS = ['job', 'instance'];
+  const queries = (): { where: string; expr: string; legendFormat?: string }[] => [
+    ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, ...t }))),
+    ...dashboard.templating.list.filter((v: { type: string }) => v.type === 'query').map((v: { name: string; definition: string }) => ({ where: `$${v.name}`, expr: v.definition })),
+  ];
+
+  test('every metric it queries is one the API or the worker exports, with the labels it selects and groups by', () => {
+    const scrapes = [apiScrape, workerScrape];
+    const families = new Set(scrapes.flatMap((s) => s.families));
+    const known = (name: string) => families.has(name) || families.has(name.replace(/_(bucket|sum|count)$/, ''));
+    const labelsOf = (names: string[]) =>
+      new Set([...TARGET_LABELS, 'le', ...scrapes.flatMap((s) => s.samples.filter((x) => names.includes(x.name)).flatMap((x) => Object.keys(x.labels)))]);
+    const problems: string[] = [];
+    for (const q of queries()) {
+      const names = [...new Set(q.expr.match(METRIC) ?? [])];
+      if (names.length === 0) problems.push(`${q.where}: queries no metric: ${q.expr}`);
+      for (const n of names) if (!known(n)) problems.push(`${q.where}: ${n} is not exported`);
+      const labels = labelsOf(names);
+      const used = [
+        ...[...q.expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1].split(',').map((l) => l.trim())),
+        ...[...q.expr.matchAll(/(\w+)\s*(?:=~|!~|!=|=)\s*"/g)].map((m) => m[1]),
+        ...[...(q.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]),
+      ];
+      for (const l of used) if (!labels.has(l)) problems.push(`${q.where}: no sample of ${names.join(', ')} has the label ${l}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test("it shows every one of taskd's families, and the Temporal SDK's worker metrics", () => {
+    const queried = new Set(queries().flatMap((q) => q.expr.match(METRIC) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
+    const taskd = [...new Set([...apiScrape.families, ...workerScrape.families])].filter((f) => f.startsWith('taskd_'));
+    assert.ok(taskd.length >= 7);
+    assert.deepEqual(taskd.filter((f) => !queried.has(f)), []);
+    for (const f of ['temporal_workflow_task_schedule_to_start_latency_seconds', 'temporal_activity_execution_latency_seconds', 'temporal_worker_task_slots_available']) {
+      assert.ok(queried.has(f), f);
+    }
+    assert.equal(new Set(panels.map((p) => p.title)).size, panels.length, 'panel titles are distinct');
+    assert.ok(panels.every((p) => (p.targets ?? []).length > 0));
   });
 });
