@@ -12,12 +12,12 @@ import { insertAuditEntries, settleAuditStatus, type AuditRow } from '../db/audi
 //   prompt) runs in `auditedTransaction`: its row is inserted in the action's transaction, so the
 //   action commits only with its row. If the row cannot be written the action rolls back and the
 //   caller gets a 500.
-// - An action a task workflow carries out (create) cannot share a transaction with Temporal. The
-//   API's part is to accept the request and start the workflow, so `auditAccepted` commits the rows
-//   *before* the workflow is started, with status 202 (accepted, answer not yet known): if they
-//   cannot be written the request is refused with a 500 and nothing is started. Once the API has
-//   its answer, `settle` sets the rows' status code to it. A process that dies in between leaves
-//   202: the request was accepted and never answered.
+// - An action a task workflow carries out (create, pause, resume, delete) cannot share a transaction
+//   with Temporal. The API's part is to accept the request and start or update the workflow, so
+//   `auditWorkflowAction` commits the rows *before* the workflow is started or updated, with status
+//   0 (no answer yet): if they cannot be written the request is refused with a 500 and nothing is
+//   started. Once the API has its answer, the rows get its status code. A process that dies in
+//   between leaves 0 — accepted, never answered; the task's own records say how far it got.
 // - A refused request that changed nothing (a bad login, a create refused by validation) is
 //   recorded by `auditRefusal`; there is nothing to roll back, so a failed write is only logged.
 //
@@ -26,7 +26,7 @@ import { insertAuditEntries, settleAuditStatus, type AuditRow } from '../db/audi
 // NUL) becomes U+FFFD and a target is cut to the column's 255 characters, so a refusal of exactly
 // such input can still be recorded.
 
-export type AuditAction = 'create' | 'write' | 'delete' | 'login' | 'logout';
+export type AuditAction = 'create' | 'write' | 'delete' | 'start' | 'stop' | 'login' | 'logout';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -128,30 +128,43 @@ export function auditedTransaction<T>(c: Context<AppEnv>, action: (tx: EntityMan
   });
 }
 
-export interface AcceptedAudit {
-  /** Sets the rows' status code to the API's answer; a failure is logged (the action has happened). */
-  settle(statusCode: number): Promise<void>;
-}
+/** Status of a row whose request was accepted and never answered (not an HTTP status: no answer was given). */
+export const NOT_ANSWERED = 0;
 
-/** Status of a row whose request was accepted and not yet answered. */
-export const ACCEPTED = 202;
+export type PendingEntry = Omit<AuditEntry, 'statusCode'>;
 
 /**
- * Commits the rows of an action a task workflow will carry out, before it is started: throws (a 500)
- * when they cannot be written, so the caller starts nothing.
+ * An action a task workflow carries out. `run` makes the API's checks, then calls `accept` with the
+ * action's rows right before it starts or updates the workflow: they are committed (status 0) or
+ * the request fails with a 500 there, before anything is started. `run` returns the response and
+ * its status, which the rows are then given; a failure gives them its status instead. A request
+ * refused before `accept` is recorded as `refusal` (when given); one that returns without calling
+ * it (an idempotent replay) is not recorded at all.
  */
-export async function auditAccepted(c: Context<AppEnv>, entries: Omit<AuditEntry, 'statusCode'>[]): Promise<AcceptedAudit> {
-  const ids = await writeOrRefuse(c, c.get('em'), entries.map((e) => ({ ...e, statusCode: ACCEPTED })));
-  return {
-    settle: async (statusCode) => {
-      if (statusCode === ACCEPTED) return;
-      try {
-        await settleAuditStatus(c.get('em'), ids, statusCode);
-      } catch (err) {
-        c.get('log').error({ err, auditIds: ids, statusCode }, 'audit status not recorded');
-      }
-    },
+export async function auditWorkflowAction<R>(
+  c: Context<AppEnv>,
+  refusal: PendingEntry | null,
+  run: (accept: (entries: PendingEntry[]) => Promise<void>) => Promise<[R, number]>,
+): Promise<R> {
+  const accepted: { ids: string[] | null } = { ids: null };
+  const settle = async (ids: string[], statusCode: number) => {
+    try {
+      await settleAuditStatus(c.get('em'), ids, statusCode);
+    } catch (err) {
+      c.get('log').error({ err, auditIds: ids, statusCode }, 'audit status not recorded');
+    }
   };
+  try {
+    const [response, status] = await run(async (entries) => {
+      accepted.ids = await writeOrRefuse(c, c.get('em'), entries.map((e) => ({ ...e, statusCode: NOT_ANSWERED })));
+    });
+    if (accepted.ids) await settle(accepted.ids, status);
+    return response;
+  } catch (err) {
+    if (accepted.ids) await settle(accepted.ids, failureStatus(err));
+    else if (refusal && !(err instanceof AuditWriteFailed)) await auditRefusal(c, { ...refusal, statusCode: failureStatus(err) });
+    throw err;
+  }
 }
 
 /** Records a refused request that changed nothing; a failed write is logged, not surfaced. */

@@ -47,9 +47,9 @@ export async function insertAuditEntries(em: EntityManager, rows: readonly Audit
 
 /**
  * The one change an audit row ever sees: the status code of a request the API accepted before it
- * knew its answer (a task workflow's action, api/audit.ts), set once the answer is known.
+ * knew its answer (a task workflow's action, api/audit.ts), set from 0 once the answer is known.
  */
 export async function settleAuditStatus(em: EntityManager, ids: readonly string[], statusCode: number): Promise<void> {
   if (ids.length === 0) return;
-  await sql(em, `update audit_logs set status_code = ? where id in (${placeholders(ids.length)})`, [statusCode, ...ids]);
+  await sql(em, `update audit_logs set status_code = ? where status_code = 0 and id in (${placeholders(ids.length)})`, [statusCode, ...ids]);
 }

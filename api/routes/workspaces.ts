@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
+import { auditWorkflowAction, type PendingEntry } from '../audit';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent, uuidPathParam } from '../dto/common';
 import { workspaceJson, workspaceSchema } from '../dto/workspace';
 import { workspaceBuildJson, workspaceBuildSchema } from '../dto/workspace-build';
@@ -210,20 +211,31 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       const { transition, orphan } = c.req.valid('json');
       if (orphan && transition !== 'delete') throw new ApiError(400, 'Orphan is only permitted when deleting a workspace.');
       const em = c.get('em');
-      // The workspace's task, deleted or not: a failed delete must stay retryable.
-      const taskId = await taskIdOfWorkspace(em, workspace.id);
-      if (!taskId) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
-      const { build } = await requestTaskBuild(deps, em, {
-        taskId,
-        operation: OPERATIONS[transition],
-        actor: c.get('actor'),
-        requestId: c.get('requestId'),
-        idempotencyKey: idempotencyKey(c),
-        orphan,
-        viaWorkspace: true,
+      const entry: PendingEntry = {
+        action: transition,
+        resourceType: 'workspace',
+        resourceId: workspace.id,
+        resourceTarget: workspace.name,
+        organizationId: workspace.organizationId,
+      };
+      // audited like the task routes' builds: the row is committed before the workflow is asked
+      return auditWorkflowAction(c, entry, async (accept) => {
+        // The workspace's task, deleted or not: a failed delete must stay retryable.
+        const taskId = await taskIdOfWorkspace(em, workspace.id);
+        if (!taskId) throw new ApiError(400, 'Workspace has no task.', 'taskd builds workspaces only through their tasks.');
+        await accept([entry]);
+        const { build } = await requestTaskBuild(deps, em, {
+          taskId,
+          operation: OPERATIONS[transition],
+          actor: c.get('actor'),
+          requestId: c.get('requestId'),
+          idempotencyKey: idempotencyKey(c),
+          orphan,
+          viaWorkspace: true,
+        });
+        if (!build) throw notFound();
+        return [c.json(workspaceBuildJson(build), 201), 201];
       });
-      if (!build) throw notFound();
-      return c.json(workspaceBuildJson(build), 201);
     },
   );
 

@@ -13,7 +13,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { startTestStack, type ApiRequestOptions, type ApiResponse, type TestStack } from '../helpers/stack';
 import { USER_PASSWORD, aiWorkspaceDefinition, createAiTemplate, createUserWithToken } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
-import { seedTaskOf, taskWorld, type TaskWorld } from '../helpers/task-world';
+import { activeTaskOf, seedTaskOf, taskStatusOf, taskWorld, type TaskWorld } from '../helpers/task-world';
 import { addBuild, sql } from '../helpers/task-rows';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
@@ -22,6 +22,7 @@ import { taskWorkflowId } from '../../workflows/contracts';
 import { INTERNAL_DETAIL } from '../../api/errors';
 
 const MARKER = 'refuse-audit-';
+const SETTLE_MARKER = 'refuse-settle-';
 const AUDIT_FAILED = { message: 'Internal error writing the audit log.', detail: INTERNAL_DETAIL };
 
 let stack: TestStack;
@@ -39,11 +40,23 @@ before(async () => {
      end $$`,
   );
   await sql(stack, 'create trigger test_refuse_audit before insert on audit_logs for each row execute function test_refuse_audit()');
+  // and one refusing the status update of rows whose request id carries SETTLE_MARKER
+  await sql(
+    stack,
+    `create function test_refuse_settle() returns trigger language plpgsql as $$
+     begin
+       if new.request_id like '${SETTLE_MARKER}%' then raise exception 'audit update refused by the test'; end if;
+       return new;
+     end $$`,
+  );
+  await sql(stack, 'create trigger test_refuse_settle before update on audit_logs for each row execute function test_refuse_settle()');
 });
 after(async () => {
   if (stack) {
     await sql(stack, 'drop trigger if exists test_refuse_audit on audit_logs');
     await sql(stack, 'drop function if exists test_refuse_audit()');
+    await sql(stack, 'drop trigger if exists test_refuse_settle on audit_logs');
+    await sql(stack, 'drop function if exists test_refuse_settle()');
   }
   await stack?.close();
 });
@@ -191,7 +204,7 @@ describe('a task create whose audit rows cannot be written starts nothing', () =
     const ok = await audited('POST', '/api/v2/tasks/me', { token: world.alice.token, body, headers: { 'Idempotency-Key': key } });
     assert.equal(ok.res.status, 201, JSON.stringify(ok.res.body));
     assert.equal(ok.res.body.id, taskId);
-    // the rows were accepted (202) before the workflow started, then given the answer
+    // the rows were committed (status 0) before the workflow started, then given the answer
     assert.deepEqual(ok.rows.map((r) => [r.action, r.resource_type, r.resource_target, r.status_code]), [
       ['create', 'task', 'never-started', 201],
       ['create', 'workspace', 'never-started', 201],
@@ -205,6 +218,59 @@ describe('a task create whose audit rows cannot be written starts nothing', () =
     const again = await audited('POST', '/api/v2/tasks/me', { token: world.bob.token, body: { ...body, input: 'second' } });
     assert.equal(again.res.status, 409);
     assert.deepEqual(again.rows.map((r) => [r.resource_type, r.status_code]), [['task', 409], ['workspace', 409]]);
+  });
+});
+
+test('a create whose answer cannot be recorded still happened, and its rows say it was never answered (status 0)', async () => {
+  const id = `${SETTLE_MARKER}${randomBytes(6).toString('hex')}`;
+  const res = await stack.api('POST', '/api/v2/tasks/me', {
+    token: world.bob.token,
+    body: { template_version_id: world.version.id, input: 'x', name: 'unsettled' },
+    headers: { 'X-Request-Id': id },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const rows = await sql<{ resource_type: string; status_code: number }>(
+    stack,
+    'select resource_type, status_code from audit_logs where request_id = ? order by resource_type',
+    [id],
+  );
+  assert.deepEqual(rows, [{ resource_type: 'task', status_code: 0 }, { resource_type: 'workspace', status_code: 0 }]);
+});
+
+describe('pause, resume and delete whose audit row cannot be written ask nothing of the workflow', () => {
+  test('500 and no new build; with auditing working, one row each with the answer', async () => {
+    const task = await activeTaskOf(stack, world.alice, world.version.id);
+    const builds = () => count('select 1 from workspace_builds where workspace_id = ?', [task.workspace_id]);
+    const before = await builds();
+    const at = (op: string) => `/api/v2/tasks/me/${task.id}${op}`;
+
+    await refused('POST', at('/pause'), { token: world.alice.token });
+    await refused('POST', `/api/v2/workspaces/${task.workspace_id}/builds`, { token: world.alice.token, body: { transition: 'stop' } });
+    assert.equal(await builds(), before, 'no stop build');
+    assert.equal(await taskStatusOf(stack, world.alice, task.id), 'active');
+    const pause = await audited('POST', at('/pause'), { token: world.alice.token });
+    assert.equal(pause.res.status, 202, JSON.stringify(pause.res.body));
+    assert.deepEqual(pause.rows.map((r) => [r.action, r.resource_type, r.resource_target, r.status_code]), [['stop', 'workspace', task.name, 202]]);
+    await waitFor(async () => (await taskStatusOf(stack, world.alice, task.id)) === 'paused', { what: 'task paused' });
+
+    const paused = await builds();
+    await refused('POST', at('/resume'), { token: world.alice.token });
+    assert.equal(await builds(), paused, 'no start build');
+    const again = await audited('POST', at('/resume'), { token: world.alice.token });
+    assert.equal(again.res.status, 202);
+    assert.deepEqual(again.rows.map((r) => [r.action, r.status_code]), [['start', 202]]);
+    await waitFor(async () => (await taskStatusOf(stack, world.alice, task.id)) === 'active', { what: 'task active again' });
+    // a refusal before the workflow is asked is recorded with its answer
+    const running = await audited('POST', at('/resume'), { token: world.alice.token });
+    assert.equal(running.res.status, 409);
+    assert.deepEqual(running.rows.map((r) => [r.action, r.status_code]), [['start', 409]]);
+
+    await refused('DELETE', at(''), { token: world.alice.token });
+    assert.equal((await stack.api('GET', at(''), { token: world.alice.token })).status, 200, 'not deleted');
+    const deleted = await audited('DELETE', at(''), { token: world.alice.token });
+    assert.equal(deleted.res.status, 202);
+    assert.deepEqual(deleted.rows.map((r) => [r.action, r.resource_type, r.status_code]), [['delete', 'task', 202]]);
+    assert.equal((await stack.api('GET', at(''), { token: world.alice.token })).status, 404);
   });
 });
 

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor, ApiApp, AppDeps } from '../../context';
 import { ApiError, conflict } from '../../errors';
 import { requireUser } from '../../middleware/auth';
-import { AuditWriteFailed, auditAccepted, auditRefusal, failureStatus, type AcceptedAudit, type AuditEntry } from '../../audit';
+import { auditRefusal, auditWorkflowAction, type PendingEntry } from '../../audit';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../../dto/common';
 import { taskJson, taskSchema } from '../../dto/task';
 import { resolveUserParam } from '../../tasks/params';
@@ -51,7 +51,7 @@ async function runCreate(deps: AppDeps, input: TaskWorkflowInput) {
 
 // The rows of a create never hold its prompt (a secret of its owner), only what names the task.
 
-function createdEntries(created: { taskId: string; workspaceId: string; name: string; organizationId: string }, ownerId: string): Omit<AuditEntry, 'statusCode'>[] {
+function createdEntries(created: { taskId: string; workspaceId: string; name: string; organizationId: string }, ownerId: string): PendingEntry[] {
   const common = { action: 'create', resourceTarget: created.name, organizationId: created.organizationId } as const;
   return [
     { ...common, resourceType: 'task', resourceId: created.taskId, diff: auditDiff(null, { name: created.name, owner_id: ownerId }) },
@@ -60,14 +60,13 @@ function createdEntries(created: { taskId: string; workspaceId: string; name: st
 }
 
 /** A create refused before anything was accepted: the attempted name (as sent, if it was text), never the prompt. */
-function refusedEntry(name: unknown, statusCode: number, ownerId?: string): AuditEntry {
+function refusedEntry(name: unknown, ownerId?: string): PendingEntry {
   const attempted = typeof name === 'string' ? name : '';
   return {
     action: 'create',
     resourceType: 'task',
     resourceTarget: attempted,
     diff: auditDiff(null, { name: attempted, ...(ownerId ? { owner_id: ownerId } : {}) }),
-    statusCode,
   };
 }
 
@@ -89,17 +88,14 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
       const actor = c.get('actor');
       const owner = await resolveUserParam(em, actor, c.req.valid('param').user);
       const body = c.req.valid('json');
-      let replayed = false;
-      let accepted: AcceptedAudit | null = null;
-      try {
+      // Like Coder, the attempt is audited whatever its outcome; the workspace entry exists once a
+      // workspace was about to be created. A replay created nothing and is not audited.
+      return auditWorkflowAction(c, refusedEntry(body.name, owner.id), async (accept) => {
         const versionId = uuidField('template_version_id', body.template_version_id);
         const presetRef = uuidField('template_version_preset_id', body.template_version_preset_id);
         const key = idempotencyKey(c);
         const replay = key ? await replayedTask(em, actor, owner, key) : null;
-        if (replay) {
-          replayed = true;
-          return c.json(taskJson(replay), 201);
-        }
+        if (replay) return [c.json(taskJson(replay), 201), 201];
         const template = await templateVersionForTask(em, actor, versionId);
         const names = await taskNames(c.get('log'), deps.config, body);
         const organizationId = template.version.organization;
@@ -107,8 +103,7 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
         const presetId = await presetForTask(em, presetRef, template.version.id);
         const taskId = key ? stableUuid('task', owner.id, key) : randomUUID();
         const workspaceId = key ? stableUuid('workspace', taskId) : randomUUID();
-        // committed before the workflow starts: a create that cannot be audited is not started
-        accepted = await auditAccepted(c, createdEntries({ taskId, workspaceId, name: names.name, organizationId }, owner.id));
+        await accept(createdEntries({ taskId, workspaceId, name: names.name, organizationId }, owner.id));
         await runCreate(deps, {
           taskId,
           workspaceId,
@@ -127,15 +122,8 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
         });
         const task = await orInternal('Internal error fetching task.', () => getTaskById(em, actor, taskId));
         if (!task) throw new ApiError(500, 'Internal error fetching task.', 'The task was not found after it was created.');
-        await accepted.settle(201);
-        return c.json(taskJson(task), 201);
-      } catch (err) {
-        // Like Coder, the attempt is audited whatever its outcome; the workspace entry exists once
-        // a workspace was about to be created. A replay created nothing and is not audited.
-        if (accepted) await accepted.settle(failureStatus(err));
-        else if (!replayed && !(err instanceof AuditWriteFailed)) await auditRefusal(c, refusedEntry(body.name, failureStatus(err), owner.id));
-        throw err;
-      }
+        return [c.json(taskJson(task), 201), 201];
+      });
     },
     // a body the router's validation refuses (a lone surrogate, NUL) is a refused create as well
     async (result, c) => {
@@ -143,7 +131,7 @@ export function registerCreateTaskRoute(api: ApiApp, deps: AppDeps): void {
       if (answer instanceof Response && result.target === 'json') {
         // the validator hands the hook the body as sent, also when it failed (not in its types)
         const sent = (result as { data?: { name?: unknown } | null }).data;
-        await auditRefusal(c, refusedEntry(sent?.name, answer.status));
+        await auditRefusal(c, { ...refusedEntry(sent?.name), statusCode: answer.status });
       }
       return answer;
     },

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../../context';
 import { ApiError, notFound } from '../../errors';
 import { requireUser } from '../../middleware/auth';
+import { auditWorkflowAction, auditedTransaction, type PendingEntry } from '../../audit';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
 import { taskJson, taskSchema } from '../../dto/task';
 import { resolveTaskPath } from '../../tasks/params';
@@ -50,22 +51,29 @@ export function registerReadDeleteRoutes(api: ApiApp, deps: AppDeps): void {
       const em = c.get('em');
       const task = await resolveTaskPath(em, c.get('actor'), c.req.valid('param'));
       const workspaceId = task.workspaceId;
+      const entry: PendingEntry = { action: 'delete', resourceType: 'task', resourceId: task.id, resourceTarget: task.name, organizationId: task.organizationId };
       if (!workspaceId) {
         // a broken record no workflow can run for (its workspace is missing): nothing but the row to remove
-        await orInternal('Failed to delete task', () => softDeleteTask(em, task.id));
+        await auditedTransaction(c, async (tx) => {
+          await orInternal('Failed to delete task', () => softDeleteTask(tx, task.id));
+          return { result: null, audit: { ...entry, statusCode: 202 } };
+        });
         return c.body(null, 202);
       }
-      const exists = await orInternal('Internal error fetching task workspace before deleting task.', () => workspaceExists(em, workspaceId));
-      if (!exists) throw notFound();
-      // the workflow soft-deletes the task in the transaction that writes the delete build
-      await requestTaskBuild(deps, em, {
-        taskId: task.id,
-        operation: 'delete',
-        actor: c.get('actor'),
-        requestId: c.get('requestId'),
-        idempotencyKey: idempotencyKey(c),
+      return auditWorkflowAction(c, entry, async (accept) => {
+        const exists = await orInternal('Internal error fetching task workspace before deleting task.', () => workspaceExists(em, workspaceId));
+        if (!exists) throw notFound();
+        await accept([entry]);
+        // the workflow soft-deletes the task in the transaction that writes the delete build
+        await requestTaskBuild(deps, em, {
+          taskId: task.id,
+          operation: 'delete',
+          actor: c.get('actor'),
+          requestId: c.get('requestId'),
+          idempotencyKey: idempotencyKey(c),
+        });
+        return [c.body(null, 202), 202];
       });
-      return c.body(null, 202);
     },
   );
 }
