@@ -28,36 +28,35 @@ const AUDIT_FAILED = { message: 'Internal error writing the audit log.', detail:
 let stack: TestStack;
 let world: TaskWorld;
 
+/** Triggers that make audit_logs refuse rows (inserts, status updates) of marked request ids. */
+async function refuseMarkedAuditWrites(on: TestStack): Promise<void> {
+  for (const [name, timing, marker] of [['test_refuse_audit', 'insert', MARKER], ['test_refuse_settle', 'update', SETTLE_MARKER]] as const) {
+    await sql(
+      on,
+      `create function ${name}() returns trigger language plpgsql as $$
+       begin
+         if new.request_id like '${marker}%' then raise exception 'audit ${timing} refused by the test'; end if;
+         return new;
+       end $$`,
+    );
+    await sql(on, `create trigger ${name} before ${timing} on audit_logs for each row execute function ${name}()`);
+  }
+}
+
+async function dropRefusals(on: TestStack): Promise<void> {
+  for (const name of ['test_refuse_audit', 'test_refuse_settle']) {
+    await sql(on, `drop trigger if exists ${name} on audit_logs`);
+    await sql(on, `drop function if exists ${name}()`);
+  }
+}
+
 before(async () => {
   stack = await startTestStack();
   world = await taskWorld(stack);
-  await sql(
-    stack,
-    `create function test_refuse_audit() returns trigger language plpgsql as $$
-     begin
-       if new.request_id like '${MARKER}%' then raise exception 'audit write refused by the test'; end if;
-       return new;
-     end $$`,
-  );
-  await sql(stack, 'create trigger test_refuse_audit before insert on audit_logs for each row execute function test_refuse_audit()');
-  // and one refusing the status update of rows whose request id carries SETTLE_MARKER
-  await sql(
-    stack,
-    `create function test_refuse_settle() returns trigger language plpgsql as $$
-     begin
-       if new.request_id like '${SETTLE_MARKER}%' then raise exception 'audit update refused by the test'; end if;
-       return new;
-     end $$`,
-  );
-  await sql(stack, 'create trigger test_refuse_settle before update on audit_logs for each row execute function test_refuse_settle()');
+  await refuseMarkedAuditWrites(stack);
 });
 after(async () => {
-  if (stack) {
-    await sql(stack, 'drop trigger if exists test_refuse_audit on audit_logs');
-    await sql(stack, 'drop function if exists test_refuse_audit()');
-    await sql(stack, 'drop trigger if exists test_refuse_settle on audit_logs');
-    await sql(stack, 'drop function if exists test_refuse_settle()');
-  }
+  if (stack) await dropRefusals(stack);
   await stack?.close();
 });
 
@@ -89,6 +88,24 @@ async function count(query: string, params: unknown[]): Promise<number> {
 }
 
 describe('a synchronous action is undone when its audit row cannot be written', () => {
+  test('creating the first user (on a database of its own)', async () => {
+    const fresh = await startTestStack({ worker: false });
+    try {
+      await refuseMarkedAuditWrites(fresh);
+      const body = { email: 'first@example.com', username: 'first', password: USER_PASSWORD };
+      const res = await fresh.api('POST', '/api/v2/users/first', { body, headers: { 'X-Request-Id': requestId(true) } });
+      assert.equal(res.status, 500, JSON.stringify(res.body));
+      assert.deepEqual(res.body, AUDIT_FAILED);
+      assert.equal((await fresh.api('GET', '/api/v2/users/first')).status, 404, 'still no first user');
+      assert.deepEqual(await sql(fresh, 'select id from organizations'), [], 'nor the default organization');
+      assert.equal((await fresh.api('POST', '/api/v2/users/first', { body })).status, 201);
+      assert.equal((await sql(fresh, "select 1 from audit_logs where resource_type = 'user' and status_code = 201")).length, 1);
+      await dropRefusals(fresh);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('creating a user', async () => {
     const body = { email: 'ghost@example.com', username: 'ghost', password: USER_PASSWORD };
     await refused('POST', '/api/v2/users', { token: world.owner.token, body });
@@ -188,6 +205,16 @@ describe('a synchronous action is undone when its audit row cannot be written', 
     assert.equal(ok.res.status, 204, JSON.stringify(ok.res.body));
     assert.equal(await prompt(), 'a secret new prompt');
     assert.deepEqual(ok.rows.map((r) => [r.action, r.status_code, r.diff]), [['write', 204, { prompt: { old: '', new: '', secret: true } }]]);
+  });
+  test('deleting a task record that has no workspace (no workflow runs for it)', async () => {
+    const task = await seedTaskOf(stack, world, world.alice, { withWorkspace: false });
+    const deletedAt = async () => (await sql<{ deleted_at: Date | null }>(stack, 'select deleted_at from tasks where id = ?', [task.taskId]))[0]!.deleted_at;
+    await refused('DELETE', `/api/v2/tasks/me/${task.taskId}`, { token: world.alice.token });
+    assert.equal(await deletedAt(), null, 'not deleted');
+    const ok = await audited('DELETE', `/api/v2/tasks/me/${task.taskId}`, { token: world.alice.token });
+    assert.equal(ok.res.status, 202);
+    assert.notEqual(await deletedAt(), null);
+    assert.deepEqual(ok.rows.map((r) => [r.action, r.resource_type, r.status_code]), [['delete', 'task', 202]]);
   });
 });
 
@@ -323,7 +350,7 @@ test('a failed audit write is logged without the prompt or the statement\'s valu
     return written.includes('Internal error writing the audit log.') ? written : null;
   }, { what: 'the error logged' });
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  assert.match(text, /audit write refused by the test/, 'the cause is logged');
+  assert.match(text, /audit insert refused by the test/, 'the cause is logged');
   assert.ok(!text.includes('secret prompt 0b7e'), 'no prompt in the log');
   assert.ok(!text.includes('logged-task'), 'no bound values (the task name) in the log');
 });
