@@ -6,9 +6,14 @@ import {
   TaskFailure,
   type BeginBuildResult,
   type BuildRef,
+  type CompleteBuildInput,
   type CompleteBuildResult,
   type CreateBuildInput,
+  type ReserveBuildInput,
+  type ReservedBuild,
 } from '../workflows/contracts';
+import { enqueueTaskNotification } from './notify';
+import { finalizeDeleteRows } from './records';
 import { reportLifecycle } from '../db/agents';
 import {
   buildByNumber,
@@ -44,8 +49,18 @@ async function buildOf(em: EntityManager, buildId: string, lock = false): Promis
   return build;
 }
 
+/** pending → running; a start build also gets its agent row ("main", token hash derived). */
+export async function beginBuildRows(deps: ActivityDeps, buildId: string): Promise<BeginBuildResult> {
+  const em = fork(deps.orm);
+  const build = await buildOf(em, buildId);
+  const agentId = build.transition === 'start' ? buildAgentId(build.id) : null;
+  const agent = agentId ? { id: agentId, name: AGENT_NAME, tokenHash: hashAgentToken(await deriveAgentToken(em, agentId)) } : null;
+  await inTransaction(deps.orm, (tx) => startBuildJob(tx, build.id, agent));
+  return { agentId };
+}
+
 export function createBuildActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     /**
      * Inserts build N+1 (job pending) with its task_workspace_apps row (agent/app NULL), once: the
      * job id is the workflow's operation key, so a retry recognises the build it already wrote.
@@ -74,24 +89,35 @@ export function createBuildActivities(deps: ActivityDeps) {
     },
 
     /** pending → running; a start build also gets its agent row ("main", token hash derived). */
-    async beginBuild(input: { buildId: string }): Promise<BeginBuildResult> {
-      const em = fork(deps.orm);
-      const build = await buildOf(em, input.buildId);
-      const agentId = build.transition === 'start' ? buildAgentId(build.id) : null;
-      const agent = agentId ? { id: agentId, name: AGENT_NAME, tokenHash: hashAgentToken(await deriveAgentToken(em, agentId)) } : null;
-      await inTransaction(deps.orm, (tx) => startBuildJob(tx, build.id, agent));
-      return { agentId };
+    beginBuild(input: { buildId: string }): Promise<BeginBuildResult> {
+      return beginBuildRows(deps, input.buildId);
+    },
+
+    /**
+     * The lean workflow's one step per build request: createBuild, then the operation's
+     * notification (enqueued once the build row exists, before the build runs, §3.9), then
+     * beginBuild. Each part is idempotent on its own (operation key, dedupe key, guarded update), so
+     * a retry — or a rerun after the worker died inside it — repeats nothing already done.
+     */
+    async reserveBuild(input: ReserveBuildInput): Promise<ReservedBuild> {
+      const { notify, ...create } = input;
+      const ref = await activities.createBuild(create);
+      if (notify) await enqueueTaskNotification(fork(deps.orm), { taskId: input.taskId, buildId: ref.buildId, event: notify });
+      return { ...ref, ...(await beginBuildRows(deps, ref.buildId)) };
     },
 
     /**
      * Records what the provisioner produced: apps, the agent's lifecycle when the driver decided it,
      * the task ↔ agent/app row, the workspace's host, and the job as succeeded.
      */
-    async completeBuild(input: { buildId: string; outcome: StartOutcome }): Promise<CompleteBuildResult> {
+    async completeBuild(input: CompleteBuildInput): Promise<CompleteBuildResult> {
       return inTransaction(deps.orm, async (tx) => {
         const build = await buildOf(tx, input.buildId, true);
         if (build.transition === 'start') await recordStartOutcome(tx, build, input.outcome);
         const hostId = await completeBuildJob(tx, build, input.outcome.hostId);
+        // the lean workflow's follow-ups, in the same transaction: written together or not at all
+        if (input.finalizeDelete) await finalizeDeleteRows(tx, { ...input.finalizeDelete, buildSucceeded: true });
+        if (input.notify) await enqueueTaskNotification(tx, { taskId: build.task_id, buildId: build.id, event: input.notify });
         return { ...(await loadTaskAppState(tx, build.task_id)), hostId };
       });
     },
@@ -101,6 +127,7 @@ export function createBuildActivities(deps: ActivityDeps) {
       await failBuildJob(fork(deps.orm), input.buildId, input.error);
     },
   };
+  return activities;
 }
 
 async function recordStartOutcome(tx: EntityManager, build: BuildRow, outcome: StartOutcome): Promise<void> {

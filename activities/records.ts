@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { TaskFailure, type TaskRecordsState, type TaskWorkflowInput } from '../workflows/contracts';
 import { fork, inTransaction, violatedConstraint } from '../db/sql';
 import { insertTaskRecords, markWorkspaceDeleted, softDeleteTask, storedTaskInput } from '../db/task-records';
 import { businessFailure, type ActivityDeps } from './deps';
+import { beginBuildRows } from './builds';
 import { loadTaskSettings, loadTaskState } from './task-state';
 
 // The records that make a task exist (task, workspace, build 1, its task_workspace_apps row) and
 // the ones that make it stop existing. All are safe to run any number of times.
 
+/** The task soft-deleted (again) and, after a successful delete build, its workspace marked deleted. */
+export async function finalizeDeleteRows(tx: EntityManager, input: { taskId: string; workspaceId: string; buildSucceeded: boolean }): Promise<void> {
+  await softDeleteTask(tx, input.taskId);
+  if (input.buildSucceeded) await markWorkspaceDeleted(tx, input.workspaceId);
+}
+
 const NAME_CONSTRAINTS = new Set(['tasks_owner_name_key', 'workspaces_owner_name_key']);
 
 export function createRecordActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     /**
      * Writes the task, its workspace (named after the task), build 1 (start, pending) and the
      * build's task_workspace_apps row in one transaction. A task that already exists is read back
@@ -63,10 +71,20 @@ export function createRecordActivities(deps: ActivityDeps) {
      * (§3.5); repeating it here covers tasks deleted through their workspace.
      */
     async finalizeDelete(input: { taskId: string; workspaceId: string; buildSucceeded: boolean }): Promise<void> {
-      await inTransaction(deps.orm, async (tx) => {
-        await softDeleteTask(tx, input.taskId);
-        if (input.buildSucceeded) await markWorkspaceDeleted(tx, input.workspaceId);
-      });
+      await inTransaction(deps.orm, (tx) => finalizeDeleteRows(tx, input));
+    },
+
+    /**
+     * The lean workflow's first step: createTaskRecords, then beginBuild for the task's latest build
+     * when it is still to run (build 1 of a new task). Both are idempotent, so a retry ends the same.
+     */
+    async createTaskAndBeginBuild(input: TaskWorkflowInput): Promise<TaskRecordsState> {
+      const state = await activities.createTaskRecords(input);
+      const b = state.latestBuild;
+      if (b.jobStatus !== 'pending' && b.jobStatus !== 'running') return state;
+      await beginBuildRows(deps, b.buildId);
+      return { ...state, latestBuild: { ...b, jobStatus: 'running' } };
     },
   };
+  return activities;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AgentLifecycle, AppHealth, AppStatusState } from '../domain/task-status';
+import { deriveTaskStatus, type AgentLifecycle, type AppHealth, type AppStatusState, type TaskStatus } from '../domain/task-status';
 import { rfc3339, sql, sqlOne } from './sql';
 
 // What a workspace agent reports — its lifecycle, its apps' health, what an app is doing — is
@@ -41,6 +41,30 @@ export async function reportLifecycle(em: EntityManager, agentId: string, report
   return rows.length > 0;
 }
 
+/**
+ * What an agent contributes to its task's status (§2.1): its lifecycle and its task app's health,
+ * read under a lock on the agent row, so reports of one agent that race each other are seen in turn.
+ */
+export async function lockedAgentStatus(em: EntityManager, agentId: string): Promise<TaskStatus | null> {
+  const row = await sqlOne<{ lifecycle_state: AgentLifecycle; health: AppHealth | null; has_app: boolean }>(
+    em,
+    `select a.lifecycle_state, ap.health, twa.workspace_app_id is not null as has_app
+       from workspace_agents a
+       left join task_workspace_apps twa on twa.workspace_agent_id = a.id
+       left join workspace_apps ap on ap.id = twa.workspace_app_id
+      where a.id = ? for update of a`,
+    [agentId],
+  );
+  if (!row) return null;
+  return deriveTaskStatus({
+    hasWorkspace: true,
+    transition: 'start',
+    jobStatus: 'succeeded',
+    agentLifecycle: row.lifecycle_state,
+    appHealth: row.has_app ? row.health : null,
+  });
+}
+
 /** The health of some of an agent's apps, by app id (apps of other agents are not there). */
 export async function appHealths(em: EntityManager, agentId: string, appIds: string[]): Promise<Map<string, AppHealth>> {
   if (appIds.length === 0) return new Map();
@@ -53,7 +77,8 @@ export async function appHealths(em: EntityManager, agentId: string, appIds: str
 
 /**
  * Stores app health reports of an agent's apps in one transaction; with `replaces`, only an app
- * still in one of those states changes (a report on the agent's behalf). Returns the apps changed.
+ * still in one of those states changes (a report on the agent's behalf). Returns the apps whose
+ * health changed (a report of the health an app already has writes nothing).
  */
 export async function reportAppHealth(
   em: EntityManager,
@@ -67,8 +92,8 @@ export async function reportAppHealth(
       const guard = replaces ? ` and health in (${replaces.map(() => '?').join(', ')})` : '';
       const rows = await sql(
         tx as EntityManager,
-        `update workspace_apps set health = ?, updated_at = now() where id = ? and agent_id = ?${guard} returning id`,
-        [health, appId, agentId, ...(replaces ?? [])],
+        `update workspace_apps set health = ?, updated_at = now() where id = ? and agent_id = ? and health is distinct from ?${guard} returning id`,
+        [health, appId, agentId, health, ...(replaces ?? [])],
       );
       if (rows.length > 0) changed.push(appId);
     }

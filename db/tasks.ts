@@ -288,3 +288,28 @@ export async function taskIdOfWorkspace(em: EntityManager, workspaceId: string):
   );
   return row?.id ?? null;
 }
+
+/** Whom an agent's report concerns: the workspace's task (as taskIdOfWorkspace) and its latest build. */
+export interface ReportTarget {
+  taskId: string;
+  buildNumber: number;
+  transition: BuildTransition;
+  /** the latest build's template version pauses the task when idle */
+  autoPauses: boolean;
+}
+
+export async function reportTarget(em: EntityManager, workspaceId: string): Promise<ReportTarget | null> {
+  const row = await sqlOne<{ task_id: string; build_number: number; transition: BuildTransition; auto_pauses: boolean }>(
+    em,
+    `select t.id as task_id, b.build_number, b.transition,
+            (tv.definition #>> '{auto_pause,idle_timeout_s}') is not null as auto_pauses
+       from tasks t
+       join lateral (select build_number, transition, template_version_id from workspace_builds
+                      where workspace_id = t.workspace_id order by build_number desc limit 1) b on true
+       left join template_versions tv on tv.id = b.template_version_id
+      where t.workspace_id = ?
+      order by t.deleted_at desc nulls first, t.created_at desc limit 1`,
+    [workspaceId],
+  );
+  return row && { taskId: row.task_id, buildNumber: row.build_number, transition: row.transition, autoPauses: row.auto_pauses };
+}

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type State, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities, createHostActivities } from '../activities';
+import { createActivities, createHostActivities, type TaskActivities } from '../activities';
 import { reapOrphanWorkspaces } from './reaper';
 import { createProvisioners, type Provisioners } from '../provisioner';
 import type { Orm } from '../db/orm';
@@ -46,6 +46,8 @@ export interface WorkerOptions {
   stickyQueueScheduleToStartTimeout?: string;
   /** OpenTelemetry traces (lib/tracing.ts): workflow and activity spans join their caller's trace */
   tracing?: Tracing | null;
+  /** wraps the task queue's activities (a test holds a worker inside one to kill it there) */
+  wrapActivities?: (activities: TaskActivities) => TaskActivities;
 }
 
 /** What runs in a worker process: the task queue's worker, this host's queue worker, the outbox. */
@@ -76,7 +78,7 @@ export async function createTaskdWorker(opts: WorkerOptions) {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-      activities: createActivities(deps),
+      activities: (opts.wrapActivities ?? ((a) => a))(createActivities(deps)),
       interceptors: { ...activityInterceptors, workflowModules },
       sinks: { ...workerMetrics().sinks(), ...tracing?.workflowSinks() },
       ...(opts.stickyQueueScheduleToStartTimeout

@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentLifecycle, AppHealth, BuildTransition, JobStatus } from '../domain/task-status';
+import type { StartOutcome } from '../provisioner/driver';
 
 // Everything the API, the task workflow and its activities share: names, messages, the workflow's
 // input, and the inputs and results of its activities. Plain data only, workflow-safe imports only:
@@ -28,7 +29,8 @@ export function taskWorkflowId(taskId: string): string {
   return `task-${taskId}`;
 }
 
-export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
+/** The workflow type tasks start with; runs of the older 'taskWorkflow' type keep theirs (task-workflow.ts). */
+export const TASK_WORKFLOW_TYPE = 'leanTaskWorkflow';
 
 /** Build reasons of spec §3.5/§3.9/§7.2. */
 export const BuildReason = {
@@ -207,4 +209,21 @@ export interface EnqueueTaskNotificationInput {
   /** the build the event is about; the dedupe key derives from it so retries enqueue once */
   buildId: string;
   event: TaskNotificationEvent;
+}
+
+/** The lean workflow's build reservation: createBuild, the operation's notification and beginBuild, in one step. */
+export interface ReserveBuildInput extends CreateBuildInput {
+  notify: TaskNotificationEvent | null;
+}
+
+export interface ReservedBuild extends BuildRef, BeginBuildResult {}
+
+/** The lean workflow's completeBuild: what the build's outcome implies is written with it. */
+export interface CompleteBuildInput {
+  buildId: string;
+  outcome: StartOutcome;
+  /** a delete build: the task and workspace are finalized as finalizeDelete does */
+  finalizeDelete?: { taskId: string; workspaceId: string };
+  /** an auto-pause build: Task Paused (idle timeout) */
+  notify?: TaskNotificationEvent;
 }

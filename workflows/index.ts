@@ -1,2 +1,2 @@
 // Workflow entry point for the bundler: deterministic code only.
-export { taskWorkflow } from './task-workflow';
+export { leanTaskWorkflow, taskWorkflow } from './task-workflow';

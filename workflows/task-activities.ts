@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities';
 
 // Retry and timeout policy per kind of activity. Every step is idempotent, so an outage (database,
@@ -9,6 +9,18 @@ import type { TaskActivities } from '../activities';
 /** Short database writes: retried until the database answers. */
 export const records = proxyActivities<TaskActivities>({
   startToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/**
+ * The same short database writes as local activities: run by the worker that runs the workflow,
+ * inside its workflow task, recorded as one marker event each — no activity task round trip through
+ * the server. Retried in the worker for a while, then by a durable backoff timer; a worker killed
+ * inside one leaves no marker, so the next worker runs it again (each is idempotent).
+ */
+export const localRecords = proxyLocalActivities<TaskActivities>({
+  startToCloseTimeout: '20s',
+  localRetryThreshold: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 

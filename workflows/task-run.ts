@@ -10,7 +10,7 @@ import {
   type TaskWorkflowCarriedState,
 } from './contracts';
 import { ReportOverlay } from './legacy-reports';
-import { records } from './task-activities';
+import { localRecords, records } from './task-activities';
 import { taskMetrics } from './task-metrics';
 import { PHASE_LABELS, SETTLING, TRANSITIONS, type Phase } from './task-phase';
 import {
@@ -35,12 +35,15 @@ import {
 /** Patch id: a report's signal only says that the agent reported; the run reads what (readReports). */
 export const READ_REPORTED_STATE = 'read-reported-state';
 
+
 export interface QueuedBuild {
   ref: BuildRef;
   transition: BuildTransition;
   reason: string;
   /** enqueued once the build row exists, before the build runs (pause/resume, §3.9) */
   notify: TaskNotificationEvent | null;
+  /** the build is running already: reserveBuild (or createTaskAndBeginBuild) began it */
+  begun?: boolean;
   /** a delete that skips the provisioner (Coder's orphan): the workspace is marked deleted as it is */
   orphan?: boolean;
 }
@@ -69,13 +72,29 @@ export class TaskRun {
   startRequestedAtMs: number | null = null;
   /** how runs started before READ_REPORTED_STATE learn the agent's state; null for current runs */
   readonly overlay: ReportOverlay | null;
+  /**
+   * A run of the lean workflow type (TASK_WORKFLOW_TYPE; it reads reports back as READ_REPORTED_STATE
+   * runs do). Its short database writes are local activities, merged to one per step (reserveBuild,
+   * completeBuild with what follows it, createTaskAndBeginBuild); a start's bounded wait keeps one
+   * timer instead of one per report; a status is published once it is known, not in passing.
+   */
+  readonly lean: boolean;
   private readonly earlyReports: AgentReport[] = [];
   private publishedStatus: string | undefined;
 
-  constructor(readonly taskId: string) {
+  constructor(
+    readonly taskId: string,
+    lean: boolean,
+  ) {
     this.publishedStatus = workflowInfo().typedSearchAttributes.get(TASK_SEARCH_KEYS.taskStatus);
+    this.lean = lean;
     // decided once per run: replaying a run that began without the patch keeps its old behaviour
-    this.overlay = patched(READ_REPORTED_STATE) ? null : new ReportOverlay(0);
+    this.overlay = lean || patched(READ_REPORTED_STATE) ? null : new ReportOverlay(0);
+  }
+
+  /** The short database writes: local activities in a lean run, activity tasks in older ones. */
+  get writes(): typeof records {
+    return this.lean ? localRecords : records;
   }
 
   get loaded(): boolean {
@@ -136,7 +155,9 @@ export class TaskRun {
     for (const r of this.earlyReports.splice(0)) this.onReport(r);
     const b = memory.records.latestBuild;
     if (buildInFlight(b)) {
-      this.queue.push({ ref: { buildId: b.buildId, buildNumber: b.buildNumber }, transition: b.transition, reason: b.reason, notify: null });
+      const queued: QueuedBuild = { ref: { buildId: b.buildId, buildNumber: b.buildNumber }, transition: b.transition, reason: b.reason, notify: null };
+      if (this.lean && b.jobStatus === 'running') queued.begun = true;
+      this.queue.push(queued);
       this.moveTo('idle');
     } else if (b.transition === 'start' && b.jobStatus === 'succeeded') {
       memory.lastWorkingAtMs ??= Date.now();
@@ -183,7 +204,7 @@ export class TaskRun {
     const m = this.mem();
     this.reportsUnread = false;
     const buildId = m.records.latestBuild.buildId;
-    const state = await records.readAgentState.executeWithOptions({ summary: 'read agent reports' }, [{ taskId: this.taskId }]);
+    const state = await this.writes.readAgentState.executeWithOptions({ summary: 'read agent reports' }, [{ taskId: this.taskId }]);
     // an update may have queued the next build meanwhile; the read then describes the wrong one
     if (m.records.latestBuild.buildId === buildId) applyAgentState(m, state);
     this.publish();

@@ -1,6 +1,6 @@
-import { condition, isCancellation, log, patched, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { StartOutcome } from '../provisioner/driver';
-import { BuildReason, type BuildRef, type StartTimeoutStage, type TaskNotificationEvent } from './contracts';
+import { BuildReason, type BuildRef, type CompleteBuildInput, type StartTimeoutStage, type TaskNotificationEvent } from './contracts';
 import { asBusinessFailure, failureMessage } from './failures';
 import { HOST_PICKUP_TIMEOUT, provisioning, records, sideEffects } from './task-activities';
 import { SETTLING } from './task-phase';
@@ -26,28 +26,36 @@ export async function requestBuild(run: TaskRun, req: BuildRequest): Promise<Bui
   const from = run.phase;
   const saved = { records: m.records, overlay: run.overlay?.snapshot() };
   const buildNumber = m.records.latestBuild.buildNumber + 1;
-  setLatestBuild(m, { buildId: '', buildNumber, transition: req.transition, jobStatus: 'pending', reason: req.reason });
+  // a lean run's reservation also begins the build: the status it publishes now is the one it keeps
+  setLatestBuild(m, { buildId: '', buildNumber, transition: req.transition, jobStatus: run.lean ? 'running' : 'pending', reason: req.reason });
   run.overlay?.newBuild(buildNumber);
   run.moveTo('reserving');
   run.publish();
   const requestedAtMs = Date.now();
   try {
-    const ref = await records.createBuild.executeWithOptions({ summary: `build #${buildNumber} ${req.transition} (${req.reason})` }, [
-      {
-        taskId: run.taskId,
-        workspaceId: m.records.created.workspaceId,
-        buildNumber,
-        transition: req.transition,
-        reason: req.reason,
-        initiatorId: req.initiatorId,
-        requestId: req.requestId,
-        operationKey: uuid4(),
-      },
-    ]);
+    const summary = `build #${buildNumber} ${req.transition} (${req.reason})`;
+    const create = {
+      taskId: run.taskId,
+      workspaceId: m.records.created.workspaceId,
+      buildNumber,
+      transition: req.transition,
+      reason: req.reason,
+      initiatorId: req.initiatorId,
+      requestId: req.requestId,
+      operationKey: uuid4(),
+    };
+    let ref: BuildRef;
+    if (run.lean) {
+      const reserved = await run.writes.reserveBuild.executeWithOptions({ summary }, [{ ...create, notify: req.notify }]);
+      ref = { buildId: reserved.buildId, buildNumber: reserved.buildNumber };
+    } else {
+      ref = await records.createBuild.executeWithOptions({ summary }, [create]);
+    }
     m.records = { ...m.records, latestBuild: { ...m.records.latestBuild, buildId: ref.buildId } };
     if (req.op === 'delete') m.deleteAccepted = true;
     run.startRequestedAtMs = req.transition === 'start' ? requestedAtMs : null;
-    const queued: QueuedBuild = { ref, transition: req.transition, reason: req.reason, notify: req.notify };
+    const queued: QueuedBuild = { ref, transition: req.transition, reason: req.reason, notify: run.lean ? null : req.notify };
+    if (run.lean) queued.begun = true;
     if (req.orphan && req.transition === 'delete') queued.orphan = true;
     run.queue.push(queued);
     run.moveTo('idle');
@@ -72,7 +80,7 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
   const story = `build #${buildNumber} ${q.transition} (${q.reason})`;
   run.moveTo('building');
   if (q.notify) await notify(run, buildId, q.notify);
-  await records.beginBuild.executeWithOptions({ summary: story }, [{ buildId }]);
+  if (!q.begun) await run.writes.beginBuild.executeWithOptions({ summary: story }, [{ buildId }]);
   setJob(run, buildId, 'running');
   let outcome: StartOutcome;
   try {
@@ -80,7 +88,7 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
   } catch (err) {
     if (isCancellation(err)) throw err;
     run.moveTo('finishing');
-    await records.failBuild.executeWithOptions({ summary: story }, [{ buildId, error: failureMessage(err) }]);
+    await run.writes.failBuild.executeWithOptions({ summary: story }, [{ buildId, error: failureMessage(err) }]);
     setJob(run, buildId, 'failed');
     taskMetrics.buildFinished({ transition: q.transition, reason: q.reason, outcome: 'failed' });
     if (q.transition !== 'delete') {
@@ -102,8 +110,16 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
   run.moveTo('finishing');
   // completeBuild reads the agent's state after every report signalled so far
   run.reportsUnread = false;
-  const done = await records.completeBuild.executeWithOptions({ summary: story }, [{ buildId, outcome }]);
+  const autoPaused = q.transition === 'stop' && q.reason === BuildReason.autoPause;
+  const follow: Omit<CompleteBuildInput, 'buildId' | 'outcome'> = {};
+  if (run.lean && q.transition === 'delete') follow.finalizeDelete = { taskId: run.taskId, workspaceId: m.records.created.workspaceId };
+  if (run.lean && autoPaused) follow.notify = { kind: 'paused', pauseReason: 'idle timeout' };
+  const done = await run.writes.completeBuild.executeWithOptions({ summary: story }, [{ buildId, outcome, ...follow }]);
   run.moveTo(q.transition === 'start' ? 'settling' : q.transition === 'delete' ? 'deleted' : 'idle');
+  if (follow.finalizeDelete) {
+    m.records = { ...m.records, deleted: true };
+    m.deleteAccepted = true;
+  }
   setJob(run, buildId, 'succeeded');
   taskMetrics.buildFinished({ transition: q.transition, reason: q.reason, outcome: 'succeeded' });
   if (run.overlay) run.overlay.applyRead(m, done, true);
@@ -114,7 +130,9 @@ export async function runBuild(run: TaskRun, q: QueuedBuild): Promise<void> {
   if (q.transition === 'start') {
     m.lastWorkingAtMs = Date.now();
     m.lastAppState = null;
-  } else if (q.transition === 'stop' && q.reason === BuildReason.autoPause) {
+  } else if (run.lean) {
+    // written with completeBuild
+  } else if (autoPaused) {
     await notify(run, buildId, { kind: 'paused', pauseReason: 'idle timeout' });
   } else if (q.transition === 'delete') {
     await finalizeDelete(run, true);
@@ -132,21 +150,27 @@ export async function settle(run: TaskRun): Promise<void> {
   if (run.reportsUnread) await run.readReports();
   if (interrupted()) return;
   const { agentReadyS, appHealthyS } = m.records.settings;
-  if (agentStarting(m)) {
-    run.moveTo('awaitingAgent');
-    run.publish();
-    const ready = await awaitReports(run, () => !agentStarting(m) || interrupted(), agentReadyS * 1000, 'awaitAgentReady');
-    if (interrupted()) return;
-    if (!ready) await markStartTimeout(run, 'agent', agentReadyS);
-    if (interrupted()) return;
-  }
-  if (appInitializing(m) && !agentStarting(m)) {
-    run.moveTo('awaitingApp');
-    run.publish();
-    const healthy = await awaitReports(run, () => !appInitializing(m) || interrupted(), appHealthyS * 1000, 'awaitAppHealthy');
-    if (interrupted()) return;
-    if (!healthy) await markStartTimeout(run, 'app', appHealthyS);
-    if (interrupted()) return;
+  // a lean run's stages share one timer, re-armed only when it fires before its stage's deadline
+  const deadline = run.lean ? new Deadline() : null;
+  try {
+    if (agentStarting(m)) {
+      run.moveTo('awaitingAgent');
+      run.publish();
+      const ready = await awaitReports(run, () => !agentStarting(m) || interrupted(), agentReadyS * 1000, 'awaitAgentReady', deadline);
+      if (interrupted()) return;
+      if (!ready) await markStartTimeout(run, 'agent', agentReadyS);
+      if (interrupted()) return;
+    }
+    if (appInitializing(m) && !agentStarting(m)) {
+      run.moveTo('awaitingApp');
+      run.publish();
+      const healthy = await awaitReports(run, () => !appInitializing(m) || interrupted(), appHealthyS * 1000, 'awaitAppHealthy', deadline);
+      if (interrupted()) return;
+      if (!healthy) await markStartTimeout(run, 'app', appHealthyS);
+      if (interrupted()) return;
+    }
+  } finally {
+    deadline?.cancel();
   }
   run.moveTo('idle');
   run.startSettled();
@@ -154,10 +178,61 @@ export async function settle(run: TaskRun): Promise<void> {
 }
 
 /**
- * Waits until `done`, for at most `timeoutMs`, reading the agent's reports as their signals
- * arrive; false when the time ran out. Runs that fold reports into memory wait in one condition.
+ * A stage's deadline kept with at most one timer. A later deadline leaves a pending timer alone
+ * (when it fires early it is re-armed for the rest), so a start whose agent and app come up in
+ * time costs one timer, cancelled once — not one per stage, nor one per report.
  */
-async function awaitReports(run: TaskRun, done: () => boolean, timeoutMs: number, summary: string): Promise<boolean> {
+class Deadline {
+  passed = false;
+  private at = 0;
+  private summary = '';
+  private scope: CancellationScope | null = null;
+  private firesAt = 0;
+
+  set(at: number, summary: string): void {
+    this.at = at;
+    this.summary = summary;
+    this.passed = false;
+    if (this.scope && this.firesAt <= at) return;
+    this.cancel();
+    this.arm();
+  }
+
+  cancel(): void {
+    this.scope?.cancel();
+    this.scope = null;
+  }
+
+  private arm(): void {
+    const scope = new CancellationScope();
+    const ms = Math.max(1, this.at - Date.now());
+    this.scope = scope;
+    this.firesAt = Date.now() + ms;
+    scope.run(() => sleep(ms, { summary: this.summary })).then(
+      () => {
+        if (this.scope !== scope) return;
+        this.scope = null;
+        if (Date.now() >= this.at) this.passed = true;
+        else this.arm();
+      },
+      () => undefined,
+    );
+  }
+}
+
+/**
+ * Waits until `done`, for at most `timeoutMs`, reading the agent's reports as their signals
+ * arrive; false when the time ran out. With a `deadline` (lean runs), its one timer bounds the wait.
+ */
+async function awaitReports(run: TaskRun, done: () => boolean, timeoutMs: number, summary: string, deadline: Deadline | null): Promise<boolean> {
+  if (deadline) {
+    deadline.set(Date.now() + timeoutMs, summary);
+    for (;;) {
+      await condition(() => done() || run.reportsUnread || deadline.passed);
+      if (!run.reportsUnread) return done();
+      await run.readReports();
+    }
+  }
   const until = Date.now() + timeoutMs;
   let left = timeoutMs;
   for (;;) {
@@ -214,7 +289,7 @@ async function markStartTimeout(run: TaskRun, stage: StartTimeoutStage, timeoutS
   const buildId = m.records.latestBuild.buildId;
   // the activity's read comes after every report signalled so far
   run.reportsUnread = false;
-  const state = await records.markStartTimeout.executeWithOptions(
+  const state = await run.writes.markStartTimeout.executeWithOptions(
     { summary: stage === 'agent' ? `agent not ready after ${timeoutS}s` : `app not healthy after ${timeoutS}s` },
     [{ taskId: run.taskId, buildId, stage, timeoutS }],
   );
@@ -235,6 +310,6 @@ async function notify(run: TaskRun, buildId: string, event: TaskNotificationEven
 /** The task stays soft-deleted with its snapshot removed; with a successful build its workspace is gone too. */
 async function finalizeDelete(run: TaskRun, buildSucceeded: boolean): Promise<void> {
   const m = run.mem();
-  await records.finalizeDelete({ taskId: run.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
+  await run.writes.finalizeDelete({ taskId: run.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
   m.deleteAccepted = true;
 }

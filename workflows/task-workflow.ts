@@ -21,7 +21,6 @@ import {
   type BuildRequest,
   type TaskWorkflowInput,
 } from './contracts';
-import { records } from './task-activities';
 import { asBusinessFailure } from './failures';
 import { TaskRun } from './task-run';
 import { autoPause, autoPauseDelayMs, requestBuild, runBuild, settle } from './task-steps';
@@ -48,8 +47,21 @@ function checkRequest(req: BuildRequest | undefined): void {
   }
 }
 
+/** The task workflow every task starts with (TASK_WORKFLOW_TYPE). */
+export async function leanTaskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): Promise<void> {
+  return runTask(start, true);
+}
+
+/**
+ * The type tasks started with before the lean one: its runs (and their continuations as new) keep
+ * running, and replay, as they began. Remove it once no such run is open.
+ */
 export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): Promise<void> {
-  const run = new TaskRun(start.taskId);
+  return runTask(start, false);
+}
+
+async function runTask(start: TaskWorkflowInput | AdoptTaskInput, lean: boolean): Promise<void> {
+  const run = new TaskRun(start.taskId, lean);
   registerHandlers(run);
 
   // the task's records: carried over from the previous run, written (create), or read (adopt)
@@ -65,7 +77,8 @@ export async function taskWorkflow(start: TaskWorkflowInput | AdoptTaskInput): P
     nameTheRun(input);
     run.startRequestedAtMs = Date.now();
     try {
-      run.adopt(newMemory(await records.createTaskRecords.executeWithOptions({ summary: `task ${input.name}` }, [input])));
+      const create = run.lean ? run.writes.createTaskAndBeginBuild : run.writes.createTaskRecords;
+      run.adopt(newMemory(await create.executeWithOptions({ summary: `task ${input.name}` }, [input])));
     } catch (err) {
       run.fail(asBusinessFailure(err));
     }
@@ -160,7 +173,7 @@ function registerHandlers(run: TaskRun): void {
 
 /** A task whose workflow had ended (or never ran): its start arguments come from its records. */
 async function adoptedInput(run: TaskRun, start: AdoptTaskInput): Promise<TaskWorkflowInput | null> {
-  const input = await records.loadTaskInput.executeWithOptions({ summary: 'adopt task' }, [{ taskId: start.taskId }]);
+  const input = await run.writes.loadTaskInput.executeWithOptions({ summary: 'adopt task' }, [{ taskId: start.taskId }]);
   if (!input) run.fail(ApplicationFailure.create({ type: TaskFailure.taskDeleted, message: 'The task has no workspace to manage.', nonRetryable: true }));
   return input;
 }

@@ -25,6 +25,8 @@ export interface StoredAppStatus {
   message: string;
   uri: string | null;
   createdAt: string;
+  /** the state the app reported before this one */
+  previous: AppStatusState | null;
 }
 
 export async function recordAppStatus(
@@ -45,7 +47,7 @@ export async function recordAppStatus(
   await notifyStateChange(em, log, agent, appId, stored.previous, state).catch((err: unknown) =>
     log.warn({ err }, 'task state notification not enqueued'),
   );
-  return { id: stored.id, appId, state, message, uri, createdAt: stored.createdAt };
+  return { id: stored.id, appId, state, message, uri, createdAt: stored.createdAt, previous: stored.previous };
 }
 
 async function notifyStateChange(

@@ -2,11 +2,34 @@ import type { Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../lib/logger';
 import { agentReportSignal, taskWorkflowId, type AgentReport } from '../../workflows/contracts';
-import { taskIdOfWorkspace } from '../../db/tasks';
+import { reportTarget } from '../../db/tasks';
+import { lockedAgentStatus } from '../../db/agents';
 
 // After an agent report is stored, the task workflow is woken by a signal; the workflow's timers
 // are the fallback. The report is already durable, so a signal that fails (workflow closed,
 // Temporal away) is logged and forgotten: the agent's request never fails because of it.
+//
+// Every signal costs the workflow a round trip through Temporal (a workflow task and a read of the
+// agent's state), so only a report the workflow acts on wakes it: one about the task's latest
+// build while that is a start build (a stopping agent's reports change nothing), and `relevant`
+// as the route decides — a lifecycle or health report that moved the task's status (the workflow
+// waits for nothing else: created → starting, or an agent ready while its app still initializes,
+// leave the task initializing), an app status only when it moves the auto-pause deadline of a
+// template that auto-pauses (the workflow uses app statuses for nothing else).
+
+/**
+ * Stores a report with `store` and says whether it moved the agent's part of its task's status.
+ * Before and after are read under a lock on the agent row, in one transaction with the write: of
+ * two racing reports (ready, healthy) the second sees the first, so one of them always wakes.
+ */
+export async function movesTaskStatus(em: EntityManager, agentId: string, store: (tx: EntityManager) => Promise<unknown>): Promise<boolean> {
+  return em.transactional(async (t) => {
+    const tx = t as EntityManager;
+    const before = await lockedAgentStatus(tx, agentId);
+    await store(tx);
+    return before !== (await lockedAgentStatus(tx, agentId));
+  });
+}
 
 const SIGNAL_TIMEOUT_MS = 3_000;
 
@@ -14,9 +37,13 @@ export async function signalAgentReport(
   deps: { temporal: Client; em: EntityManager; log: Logger },
   workspaceId: string,
   report: AgentReport,
+  relevant: boolean,
 ): Promise<void> {
-  const taskId = await taskIdOfWorkspace(deps.em, workspaceId);
-  if (!taskId) return;
+  if (!relevant) return;
+  const target = await reportTarget(deps.em, workspaceId);
+  if (!target || target.buildNumber !== report.buildNumber || target.transition !== 'start') return;
+  if (report.kind === 'app_status' && !target.autoPauses) return;
+  const taskId = target.taskId;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -7,7 +7,7 @@ import { replaceNul } from '../middleware/unstorable-text';
 import { recordAppStatus } from '../agent/app-status';
 import { loadManifest, manifestSchema } from '../agent/manifest';
 import { storeAppHealth, storeLifecycle } from '../agent/reports';
-import { signalAgentReport } from '../agent/signal';
+import { movesTaskStatus, signalAgentReport } from '../agent/signal';
 import {
   SNAPSHOT_BODY_LIMIT,
   checkSnapshotQuery,
@@ -18,6 +18,7 @@ import {
 } from '../agent/task-uploads';
 import { storeMessages, storeSnapshot } from '../../db/conversation';
 import { AGENT_LIFECYCLES } from '../../domain/task-status';
+import { shouldBumpActivity } from '../../domain/app-status';
 import type { AgentReport } from '../../workflows/contracts';
 
 // The workspace agent's side of the API (/workspaceagents/me/*, agent token auth). Reports are
@@ -148,8 +149,8 @@ const routes = {
 };
 
 export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
-  const signal = (c: Context<AppEnv>, report: AgentReport) =>
-    signalAgentReport({ temporal: deps.temporal, em: c.get('em'), log: c.get('log') }, c.get('agent').workspaceId, report);
+  const signal = (c: Context<AppEnv>, report: AgentReport, relevant: boolean) =>
+    signalAgentReport({ temporal: deps.temporal, em: c.get('em'), log: c.get('log') }, c.get('agent').workspaceId, report, relevant);
 
   api.openapi(routes.manifest, async (c) => c.json(await loadManifest(c.get('em'), c.get('agent')), 200));
 
@@ -157,23 +158,27 @@ export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
     const agent = c.get('agent');
     const body = c.req.valid('json');
     const changedAt = body.changed_at ?? new Date().toISOString();
-    await storeLifecycle(c.get('em'), agent, { state: body.state, changed_at: changedAt, reason: body.reason });
-    await signal(c, { kind: 'lifecycle', agentId: agent.agentId, buildNumber: agent.buildNumber, state: body.state });
+    const moved = await movesTaskStatus(c.get('em'), agent.agentId, (tx) =>
+      storeLifecycle(tx, agent, { state: body.state, changed_at: changedAt, reason: body.reason }),
+    );
+    await signal(c, { kind: 'lifecycle', agentId: agent.agentId, buildNumber: agent.buildNumber, state: body.state }, moved);
     return c.body(null, 204);
   });
 
   api.openapi(routes.appHealth, async (c) => {
     const agent = c.get('agent');
     const healths = Object.fromEntries(Object.entries(c.req.valid('json').healths).map(([id, h]) => [id.toLowerCase(), h]));
-    await storeAppHealth(c.get('em'), agent, healths);
-    await signal(c, { kind: 'app_health', agentId: agent.agentId, buildNumber: agent.buildNumber, healths });
+    const moved = await movesTaskStatus(c.get('em'), agent.agentId, (tx) => storeAppHealth(tx, agent, healths));
+    await signal(c, { kind: 'app_health', agentId: agent.agentId, buildNumber: agent.buildNumber, healths }, moved);
     return c.body(null, 204);
   });
 
   api.openapi(routes.appStatus, async (c) => {
     const agent = c.get('agent');
     const status = await recordAppStatus(c.get('em'), c.get('log'), agent, c.req.valid('json'));
-    await signal(c, { kind: 'app_status', agentId: agent.agentId, buildNumber: agent.buildNumber, appId: status.appId, state: status.state });
+    // only a status that proves the agent busy moves the auto-pause deadline (§4.2)
+    const bumps = shouldBumpActivity(status.previous, status.state);
+    await signal(c, { kind: 'app_status', agentId: agent.agentId, buildNumber: agent.buildNumber, appId: status.appId, state: status.state }, bumps);
     return c.json(
       {
         id: status.id,

@@ -146,7 +146,7 @@ describe('report-lifecycle', () => {
     assert.deepEqual(await lifecycleOf(t), { lifecycle_state: 'start_error', start_error: 'app "agent" exited with code 1' });
   });
 
-  test('wakes the task workflow with agentReport after storing', async () => {
+  test('wakes the task workflow with agentReport after storing a report that moves the task status, and only then', async () => {
     const t = await seedTask(stack.orm);
     // a workflow nobody runs still records the signals it receives in its history
     const handle = await stack.temporal.workflow.start(TASK_WORKFLOW_TYPE, {
@@ -154,12 +154,22 @@ describe('report-lifecycle', () => {
       taskQueue: `unpolled-${t.taskId}`,
       args: [],
     });
+    const signals = async () =>
+      ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'agentReport').length;
+    const report = (state: string) => stack.api('POST', `${me}/report-lifecycle`, { token: agentToken(t), body: { state } });
     try {
-      const res = await stack.api('POST', `${me}/report-lifecycle`, { token: agentToken(t), body: { state: 'ready' } });
-      assert.equal(res.status, 204);
-      const history = await handle.fetchHistory();
-      const signalled = history.events?.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'agentReport');
-      assert.ok(signalled, 'agentReport signal recorded');
+      // created → starting, then ready while the task app still initializes: the task stays initializing
+      assert.equal((await report('starting')).status, 204);
+      assert.equal((await report('ready')).status, 204);
+      assert.equal(await signals(), 0, 'reports that leave the task initializing wake nothing');
+      // the app turns healthy: the task becomes active, and its workflow hears of it
+      const appId = t.builds[0]!.apps.agent!;
+      const health = await stack.api('POST', `${me}/app-health`, { token: agentToken(t), body: { healths: { [appId]: 'healthy' } } });
+      assert.equal(health.status, 204);
+      assert.equal(await signals(), 1);
+      // the same health again changes nothing stored
+      await stack.api('POST', `${me}/app-health`, { token: agentToken(t), body: { healths: { [appId]: 'healthy' } } });
+      assert.equal(await signals(), 1);
     } finally {
       await handle.terminate('test done');
     }

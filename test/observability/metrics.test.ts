@@ -140,8 +140,11 @@ describe('worker /metrics (health port)', () => {
 
   test("the Temporal SDK's worker metrics are merged in, for this worker's task queue", () => {
     const queue = stack.config.temporal.taskQueue;
+    // the provisioner call is the one activity task per build; the database writes are local activities
     const activities = workerScrape.find('temporal_activity_execution_latency_seconds_count', { task_queue: queue });
-    assert.ok(activities.some((s) => s.labels.activity_type === 'completeBuild' && s.value >= 4), JSON.stringify(activities));
+    assert.ok(activities.some((s) => s.labels.activity_type === 'provisionWorkspace' && s.value >= 4), JSON.stringify(activities));
+    const local = workerScrape.find('temporal_local_activity_execution_latency_seconds_count', { task_queue: queue });
+    assert.ok(local.some((s) => s.labels.activity_type === 'completeBuild' && s.value >= 4), JSON.stringify(local));
     assert.ok(workerScrape.sum('temporal_workflow_task_execution_latency_seconds_count', { task_queue: queue }) > 0);
     assert.ok(workerScrape.find('temporal_worker_task_slots_available', { task_queue: queue }).length > 0);
     assert.ok(workerScrape.sum('process_cpu_seconds_total') > 0);

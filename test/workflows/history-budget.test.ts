@@ -63,7 +63,9 @@ async function historyShape(s: TestStack, workflowId: string): Promise<string> {
   return (history.events ?? [])
     .map((e) => {
       const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k] != null) ?? '?';
-      const detail = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '';
+      const payloads = e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      const data = Object.values(payloads ?? {}).map((p) => Buffer.from(p.data ?? []).toString());
+      const detail = [e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? '', ...data].join(' ');
       return `${e.eventId} ${key.replace(/EventAttributes$/, '')} ${detail}`;
     })
     .join('\n');
@@ -90,6 +92,9 @@ test('one lifecycle of a built-in agent task stays within its Temporal budget', 
   console.log(`lifecycle history: ${JSON.stringify(counts)}`);
   if (process.env.TASKD_PRINT_HISTORY === '1') console.log(await historyShape(stack, taskWorkflowId(id)));
   // measured before the lean workflow (commit 627536f): 235 events, 39 workflow tasks, 25 activities,
-  // 10 signals, 6 timers, 10 search-attribute upserts
-  assert.ok(counts.events > 0 && counts.workflowTasks > 0);
+  // 10 signals, 6 timers, 10 search-attribute upserts; the lean workflow: 76 events, 10 workflow
+  // tasks, 4 activities (the provisioner) and 10 local ones, 2 signals, 2 timers, 8 upserts
+  assert.ok(counts.events <= 80, `${counts.events} history events, more than 80`);
+  assert.ok(counts.workflowTasks <= 16, `${counts.workflowTasks} workflow tasks, more than 16`);
+  assert.equal(counts.activities, 4, 'one activity task per build: the provisioner call');
 });

@@ -13,17 +13,24 @@ import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, 
 // Recorded histories of real task lifecycles are replayed against the current workflow code: a
 // change that would make a running task's workflow non-deterministic fails here, not in production.
 // Histories named before-read-reported-state--* were recorded before that patch and keep the path
-// of runs that began without it in the test.
+// of runs that began without it in the test; before-lean--* are runs of the older taskWorkflow type
+// (activity tasks for every write), which keeps running the runs it started.
 // Re-record (after an intended, patched() change) with:
 //   TASKD_RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts
 
 const HISTORIES = path.join(__dirname, 'histories');
 const recording = process.env.TASKD_RECORD_HISTORIES === '1';
 
-/** Whether the task's workflow has scheduled an activity of this type. */
+/** Whether the task's workflow has scheduled an activity of this type, or run it as a local activity. */
 async function ran(stack: TestStack, taskId: string, activityType: string): Promise<boolean> {
   const history = await stack.temporal.workflow.getHandle(`task-${taskId}`).fetchHistory();
-  return (history.events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+  return (history.events ?? []).some(
+    (e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name === activityType ||
+      Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((p) =>
+        (p.payloads ?? []).some((d) => Buffer.from(d.data ?? []).toString().includes(`"${activityType}"`)),
+      ),
+  );
 }
 
 async function save(stack: TestStack, name: string, taskId: string, runId?: string): Promise<void> {

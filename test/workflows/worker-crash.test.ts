@@ -11,19 +11,18 @@ import { buildsOf, createTask, notificationsOf, operate, rows, seedOwner, seedVe
 // Exactly one build per transition and one notification per event, even when the worker running
 // the builds is SIGKILLed in the middle of them and another worker takes over.
 
-function startChildWorker(stack: TestStack): Promise<ChildProcess> {
+function startChildWorker(stack: TestStack, env: Record<string, string> = {}): Promise<ChildProcess & { said(line: string): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'worker-child.ts')], {
     cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error' },
+    env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  const said = (line: string) => waitFor(() => out.includes(line), { what: `the worker to say ${line}`, timeoutMs: 30_000 }).then(() => undefined);
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('worker-ready')) resolve(child);
-    });
     child.once('exit', (code) => reject(new Error(`worker child exited early (${code})`)));
+    said('worker-ready').then(() => resolve(Object.assign(child, { said })), reject);
   });
 }
 
@@ -37,6 +36,48 @@ describe('task workflow: worker killed mid-build', () => {
   after(async () => {
     child?.kill('SIGKILL');
     await stack?.close();
+  });
+
+  it('a worker SIGKILLed inside a local activity, after its writes, leaves them done once', async () => {
+    const seed = await seedOwner(stack);
+    const version = await seedVersion(stack, seed);
+    const task = taskInput(seed, version);
+    // created by one worker, paused by another that stops inside reserveBuild
+    child = await startChildWorker(stack);
+    await createTask(stack, task);
+    await waitForStatus(stack, task.taskId, 'active', 20_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+    const holding = await startChildWorker(stack, { TASKD_TEST_HOLD_AFTER: 'reserveBuild' });
+    child = holding;
+    const pause = operate(stack, task.taskId, pauseTaskUpdate, { initiatorId: seed.userId });
+    await holding.said('held-after:reserveBuild');
+    // the stop build, its notification and its start are written; the workflow has not recorded it
+    assert.deepEqual(
+      (await buildsOf(stack, task.workspaceId)).map((b) => [b.build_number, b.transition, b.job_status]),
+      [[1, 'start', 'succeeded'], [2, 'stop', 'running']],
+    );
+    holding.kill('SIGKILL');
+    await new Promise((r) => holding.once('exit', r));
+    child = undefined;
+
+    // another worker runs reserveBuild again: it finds the build by its operation key
+    const startOwn = await stack.stopWorker();
+    await startOwn();
+    try {
+      const stop = await pause;
+      await waitForStatus(stack, task.taskId, 'paused', 40_000);
+      const builds = await buildsOf(stack, task.workspaceId);
+      assert.deepEqual(
+        builds.map((b) => [b.build_number, b.transition, b.job_status]),
+        [[1, 'start', 'succeeded'], [2, 'stop', 'succeeded']],
+      );
+      assert.equal(builds[1]!.id, stop.buildId);
+      const notes = await notificationsOf(stack, seed.userId);
+      assert.deepEqual(notes.map((n) => n.dedupe_key), [`task_paused:${stop.buildId}`]);
+    } finally {
+      await stack.stopWorker();
+    }
   });
 
   it('a SIGKILLed worker is replaced and every build and notification happens exactly once', async () => {
