@@ -18,6 +18,7 @@ import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { workerMetrics } from '../../worker/metrics';
 import { installTemporalRuntime } from '../../worker/temporal-runtime';
+import { TASK_WORKFLOW_TYPE } from '../../workflows/contracts';
 
 const SERVER = 2;
 
@@ -57,7 +58,7 @@ before(async () => {
   });
   // the workflow's run span ends with the workflow: when the task is deleted
   assert.equal((await call('DELETE', `/api/v2/tasks/me/${task.id}`, owner.token)).status, 202);
-  await waitFor(() => named('RunWorkflow:taskWorkflow').length > 0, {
+  await waitFor(() => named(`RunWorkflow:${TASK_WORKFLOW_TYPE}`).length > 0, {
     what: 'the workflow run span',
     timeoutMs: 60_000,
     intervalMs: 100,
@@ -86,7 +87,7 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     assert.equal(start.service, 'taskd-api');
     assert.equal(start.attributes.temporalWorkflowId, `task-${task.id}`);
 
-    const run = one(named('RunWorkflow:taskWorkflow'), 'the workflow run');
+    const run = one(named(`RunWorkflow:${TASK_WORKFLOW_TYPE}`), 'the workflow run');
     assert.equal(run.service, 'taskd-worker');
     assert.equal(run.traceId, http.traceId);
     assert.equal(run.parentSpanId, start.spanId);
@@ -94,10 +95,10 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const update = childrenOf(start).filter((s) => s.name.startsWith('HandleUpdate:'));
     assert.equal(update.length, 1, JSON.stringify(childrenOf(start).map((s) => s.name)));
 
-    // every activity the create's build ran: scheduled by the workflow, executed by a worker
+    // every activity the create's build ran (local ones too): scheduled by the workflow, executed by a worker
     const scheduled = childrenOf(run).filter((s) => s.name.startsWith('StartActivity:'));
     const types = new Set(scheduled.map((s) => s.name.slice('StartActivity:'.length)));
-    for (const type of ['createTaskRecords', 'beginBuild', 'provisionWorkspace', 'completeBuild']) {
+    for (const type of ['createTaskAndBeginBuild', 'provisionWorkspace', 'completeBuild']) {
       assert.ok(types.has(type), `${type} scheduled under the run: ${[...types].join(', ')}`);
     }
     for (const s of scheduled) {
