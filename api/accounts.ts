@@ -19,7 +19,10 @@ export const usernameSchema = z
   .max(32, 'must be <= 32 characters')
   .regex(USERNAME_RE, 'must be alphanumeric with hyphens')
   .refine((v) => v.toLowerCase() !== 'me', { message: 'cannot use "me" as a username' })
-  .refine((v) => parseUuid(v) === null, { message: 'cannot be a UUID' });
+  .refine((v) => parseUuid(v) === null, { message: 'cannot be a UUID' })
+  // the two refinements in the document: within 32 characters of the grammar, a UUID can only be
+  // 32 hex digits (parseUuid's compact form)
+  .openapi({ not: { anyOf: [{ pattern: '^[mM][eE]$' }, { pattern: '^[0-9a-fA-F]{32}$' }] } });
 
 // the limits are declared in the document and checked by passwordProblem, which words them as Coder does
 export const passwordSchema = z
@@ -30,7 +33,8 @@ export const passwordSchema = z
   })
   .openapi({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
-export const emailSchema = z.string().trim().max(254).email('must be a valid email address');
+// the document says which addresses zod's check takes, stricter than the "email" format's
+export const emailSchema = z.string().trim().max(254).email('must be a valid email address').openapi({ pattern: z.regexes.email.source });
 export const realNameSchema = z.string().trim().max(128, 'must be <= 128 characters');
 
 export interface NewAccount {

@@ -17,6 +17,7 @@ import { registerApiRoutes } from './routes';
 import { registerWebRoutes } from './routes/web';
 import { measureRequests } from './middleware/http-metrics';
 import { traceRequests } from './middleware/http-tracing';
+import { serveOpenApiDocument } from './openapi';
 
 /** Builds the HTTP application; all I/O goes through deps so tests can boot it against real services. */
 export function createApp(deps: AppDeps) {
@@ -115,10 +116,7 @@ function createApiRouter(deps: AppDeps) {
     },
   });
   registerApiRoutes(api, deps);
-  api.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'taskd API', version: '0.1.0', description: "Coder-compatible Tasks API served by taskd" },
-  });
+  serveOpenApiDocument(api, '/openapi.json');
   api.onError((err, c) => handleError(err, c));
   return api;
 }

@@ -6,6 +6,10 @@ import { ApiError } from './errors';
 
 export const UNIQUE_DETAIL = 'This value is already in use and should be unique.';
 
+/** The rule across fields of a template's workspace that its schema cannot state (declared with the 400). */
+export const AI_TASK_APP_400 =
+  '`workspace.ai_task.app` must be the slug of one of `workspace.apps`: else 400 "Validation failed." with a validation on `workspace.ai_task.app`.';
+
 export const templateNameSchema = z
   .string()
   .min(1, 'must be >= 1 character')
@@ -27,7 +31,8 @@ export const presetsSchema = z
   .array(
     z.object({
       name: z.string().trim().min(1).max(64),
-      parameters: z.record(z.string().min(1).max(128), z.string().max(4096)).default({}),
+      // (the key rule repeated for the document, whose generator does not carry a record's key schema)
+      parameters: z.record(z.string().min(1).max(128), z.string().max(4096)).meta({ propertyNames: { minLength: 1, maxLength: 128 } }).default({}),
     }),
   )
   .max(32)

@@ -19,6 +19,8 @@ const healthcheck = z
     message: 'exactly one of "url" or "path" is required',
   });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export const appDefinitionSchema = z.object({
   slug,
   display_name: z.string().max(64).optional(),
@@ -48,7 +50,11 @@ export const workspaceDefinitionSchema = z
     provisioner: z.enum(['process', 'echo', 'external', 'docker']),
     /** how a process-driver workspace is confined: bubblewrap (the default), or not at all */
     sandbox: z.enum(['bubblewrap', 'none']).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string()).optional(),
+    env: z
+      .record(z.string().regex(ENV_NAME, 'invalid variable name'), z.string())
+      // the key rule for the OpenAPI document, whose generator does not carry a record's key schema
+      .meta({ propertyNames: { pattern: ENV_NAME.source } })
+      .optional(),
     apps: z.array(appDefinitionSchema).max(16).default([]),
     ai_task: z.object({ app: slug }).optional(),
     auto_pause: z.object({ idle_timeout_s: z.number().int().min(1).max(30 * 24 * 3600) }).optional(),

@@ -24,8 +24,10 @@ export const workspaceSchema = z
     template_active_version_id: z.string().uuid().nullable(),
     template_require_active_version: z.boolean(),
     template_use_classic_parameter_flow: z.boolean(),
-    latest_build: workspaceBuildSchema.nullable(),
-    latest_app_status: appStatusSchema.nullable(),
+    // a union, not .nullable(): the generator writes a nullable component as allOf [its $ref, object|null],
+    // which no null satisfies
+    latest_build: z.union([workspaceBuildSchema, z.null()]),
+    latest_app_status: z.union([appStatusSchema, z.null()]),
     outdated: z.boolean(),
     name: z.string(),
     last_used_at: z.string(),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent, uuidPathParam } from '../dto/common';
+import { SESSION_SECURITY, errorResponses, uuidPathParam } from '../dto/common';
 import { orInternal } from '../tasks/internal';
 import { visibleBuild } from '../workspaces/lookup';
 import { buildLogJson, followBuildLog } from '../workspaces/log-follow';
@@ -54,7 +54,17 @@ export function registerBuildLogRoutes(api: ApiApp, deps: AppDeps): void {
           format: z.enum(['json', 'text']).optional(),
         }),
       },
-      responses: { 200: jsonContent(z.array(buildLogSchema), 'Log lines, oldest first'), ...errorResponses(400, 401, 404) },
+      description:
+        'Coder\'s rules across parameters, each a 400: `follow` with `format=text` ("Text format is not supported with ' +
+        'follow mode."), and `follow` without a WebSocket upgrade ("Failed to accept websocket.").',
+      responses: {
+        200: {
+          description: 'Log lines, oldest first: JSON, or with format=text one line of text each',
+          content: { 'application/json': { schema: z.array(buildLogSchema) }, 'text/plain': { schema: z.string() } },
+        },
+        101: { description: 'With follow: the WebSocket that streams the lines, one JSON ProvisionerJobLog per message' },
+        ...errorResponses(400, 401, 404),
+      },
     }),
     async (c) => {
       const query = c.req.valid('query');

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp, AppDeps } from '../context';
 import { notFound } from '../errors';
 import { requireUser } from '../middleware/auth';
-import { SESSION_SECURITY, errorResponses, jsonContent } from '../dto/common';
+import { SESSION_SECURITY, errorResponses, jsonContent, uuidPathParam } from '../dto/common';
 import { visibleBuild } from '../workspaces/lookup';
 import { readableTemplateVersion } from '../../db/templates';
 
@@ -15,7 +15,7 @@ const versionParam = z.object({
   templateversion: z.string().min(1).openapi({ param: { name: 'templateversion', in: 'path' } }),
 });
 const buildParam = z.object({
-  workspacebuild: z.string().openapi({ param: { name: 'workspacebuild', in: 'path' }, description: 'Workspace build id' }),
+  workspacebuild: uuidPathParam('workspacebuild', 'Workspace build id'),
 });
 
 export function registerParameterRoutes(api: ApiApp, _deps: AppDeps): void {

@@ -35,7 +35,15 @@ const tokenBody = z
   .object({
     token_name: z.string().trim().max(64).regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only').optional(),
     /** Go time.Duration JSON: nanoseconds */
-    lifetime: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    lifetime: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      // the route's rule (else 400 "Invalid token lifetime."): 0 for the default, or at least 1 s; its
+      // longest lifetime in nanoseconds is beyond the largest integer JSON carries exactly
+      .openapi({ not: { exclusiveMinimum: 0, exclusiveMaximum: 1e9 } }),
     scope: z.string().optional(),
   })
   .openapi('CreateTokenRequest');

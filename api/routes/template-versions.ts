@@ -23,7 +23,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { auditedTransaction } from '../audit';
 import { PresetSchema, TemplateVersionSchema, toPreset, toTemplateVersions } from '../dto/templates';
 import { ErrorSchema, SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
-import { UNIQUE_DETAIL, presetsSchema, versionNameSchema } from '../template-input';
+import { AI_TASK_APP_400, UNIQUE_DETAIL, presetsSchema, versionNameSchema } from '../template-input';
 import { workspaceDefinitionSchema } from '../../domain/workspace-definition';
 
 // Template versions: immutable snapshots of a WorkspaceDefinition (+ presets); one of them is the
@@ -66,6 +66,7 @@ export function registerTemplateVersionRoutes(api: ApiApp, _deps: AppDeps): void
       path: '/templates/{template}/versions',
       tags: ['Templates'],
       summary: 'Add a version to a template (active by default)',
+      description: AI_TASK_APP_400,
       ...auth,
       request: { params: templateParam, body: jsonBody(createVersionBody) },
       responses: { 201: jsonContent(TemplateVersionSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },

@@ -8,6 +8,7 @@ import { auditedTransaction } from '../audit';
 import { TemplateSchema, toTemplates } from '../dto/templates';
 import { SESSION_SECURITY, errorResponses, jsonBody, jsonContent } from '../dto/common';
 import {
+  AI_TASK_APP_400,
   UNIQUE_DETAIL,
   parseTemplateQuery,
   presetsSchema,
@@ -51,6 +52,7 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       path: '/organizations/{organization}/templates',
       tags: ['Templates'],
       summary: 'Create a template and its first (active) version',
+      description: AI_TASK_APP_400,
       ...auth,
       request: { params: orgParam, body: jsonBody(createTemplateBody) },
       responses: { 201: jsonContent(TemplateSchema, 'Created'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -142,7 +144,13 @@ export function registerTemplateRoutes(api: ApiApp, _deps: AppDeps): void {
       tags: ['Templates'],
       summary: 'Templates visible to the caller, filtered by q (organization, exact_name, name, has-ai-task, deprecated)',
       ...auth,
-      request: { query: z.object({ q: z.string().optional() }) },
+      request: {
+        query: z.object({
+          q: z.string().optional().openapi({
+            description: 'Search query, e.g. exact_name:claude. As in Coder, an unknown or malformed term is 400 "Invalid template search query."',
+          }),
+        }),
+      },
       responses: { 200: jsonContent(z.array(TemplateSchema), 'OK'), ...errorResponses(400, 401) },
     }),
     async (c) => {

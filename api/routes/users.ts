@@ -117,6 +117,7 @@ export function registerUserRoutes(api: ApiApp, deps: AppDeps): void {
       path: '/users',
       tags: ['Users'],
       summary: 'Create a user (site owner only)',
+      description: 'Every id in `organization_ids` must name an existing organization: else 400 "Organization not found." with a validation per id, as Coder answers.',
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
       request: { body: jsonBody(createUserBody) },

@@ -40,7 +40,10 @@ const createBuildRequest = z
     /** delete only: the workspace is marked deleted without running its provisioner (what it created stays) */
     orphan: z.boolean().optional(),
   })
-  .openapi('CreateWorkspaceBuildRequest');
+  // Coder's rule across two fields, checked by the route: "Orphan is only permitted when deleting a workspace."
+  .openapi('CreateWorkspaceBuildRequest', {
+    not: { required: ['transition', 'orphan'], properties: { transition: { enum: ['start', 'stop'] }, orphan: { const: true } } },
+  });
 const credentialsSchema = z
   .object({ agent_token: z.string(), command: z.string() })
   .openapi('ExternalAgentCredentials');

@@ -7,7 +7,7 @@ import { SESSION_SECURITY, errorResponses, jsonBody } from '../../dto/common';
 import { resolveTaskPath } from '../../tasks/params';
 import { orInternal } from '../../tasks/internal';
 import { secretChange } from '../../tasks/audit-diff';
-import { taskInputRequest, taskParams } from '../../tasks/schemas';
+import { taskParams, updateTaskInputRequest } from '../../tasks/schemas';
 import { lockTaskPrompt, setTaskPrompt } from '../../../db/task-prompt';
 import type { ApiApp, AppDeps } from '../../context';
 import { trimSpace } from '../../../domain/go-text';
@@ -35,7 +35,7 @@ export function registerInputRoute(api: ApiApp, _deps: AppDeps): void {
       summary: "Change a paused task's prompt",
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
-      request: { params: taskParams, body: jsonBody(taskInputRequest) },
+      request: { params: taskParams, body: jsonBody(updateTaskInputRequest) },
       responses: { 204: { description: 'Updated' }, ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
