@@ -19,7 +19,9 @@ export const templateNameSchema = z
 export const templateDisplayNameSchema = z
   .string()
   .max(64, 'must be <= 64 characters')
-  .regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with whitespace');
+  .regex(/^(?:\S(?:.*\S)?)?$/, 'must not start or end with whitespace')
+  // the same for the document, where it also says no NUL (refused by the validation hook)
+  .openapi({ pattern: '^(?:[^\\s\\u0000](?:[^\\n\\r\\u2028\\u2029\\u0000]*[^\\s\\u0000])?)?$' });
 
 export const versionNameSchema = z
   .string()

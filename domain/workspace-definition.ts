@@ -34,7 +34,13 @@ export const appDefinitionSchema = z.object({
 /** How a `docker` workspace's container is made; the image must carry a C library Node runs on (glibc). */
 export const dockerDefinitionSchema = z.object({
   /** image reference as dockerd knows it; taskd never pulls, so it must be on the Docker host already */
-  image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'must not contain whitespace'),
+  image: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[^\s]+$/, 'must not contain whitespace')
+    // for the OpenAPI document, which also says no NUL (the API refuses it)
+    .meta({ pattern: '^[^\\s\\u0000]+$' }),
   /** CPU limit in cores (0.5 = half a core); none by default */
   cpus: z.number().min(0.01).max(512).optional(),
   /** memory limit in MiB, swap included; none by default */

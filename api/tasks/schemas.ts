@@ -39,7 +39,7 @@ export const createTaskRequest = z
 export const taskInputRequest = z.object({ input: lenientString.openapi({ type: 'string', minLength: 1 }) }).openapi('TaskInputRequest', { required: ['input'] });
 /** PATCH input: so is input of nothing but whitespace (Go's strings.TrimSpace). */
 export const updateTaskInputRequest = z
-  .object({ input: lenientString.openapi({ type: 'string', pattern: `[^${SPACE_CLASS}]` }) })
+  .object({ input: lenientString.openapi({ type: 'string', pattern: `^[^\\u0000]*[^${SPACE_CLASS}\\u0000][^\\u0000]*$` }) })
   .openapi('UpdateTaskInputRequest', { required: ['input'] });
 
 export const listTasksQuery = z.object({
