@@ -55,11 +55,12 @@ before(async () => {
 
   apiScrape = await scrape(metricsUrl);
   const workerUrl = `http://127.0.0.1:${worker.healthPort}/metrics`;
-  // the delete build's metrics come from the workflow's last task; notifications from the outbox's next poll
+  // the delete build's metrics come from the workflow's last task, the SDK's completed-workflow count
+  // from the workflow's end (after the task's rows are gone), notifications from the outbox's next poll
   workerScrape = await waitFor(
     async () => {
       const s = await scrape(workerUrl);
-      const done = s.sum('taskd_task_transitions_total', { transition: 'delete' }) === 1;
+      const done = s.sum('taskd_task_transitions_total', { transition: 'delete' }) === 1 && s.sum('temporal_workflow_completed_total') >= 1;
       return done && s.sum('taskd_notification_deliveries_total', { outcome: 'sent' }) >= 2 ? s : null;
     },
     { what: 'the lifecycle in the worker metrics', timeoutMs: 30_000, intervalMs: 250 },
