@@ -8,15 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
-import pg from 'pg';
-import { freePort } from '../devstack/free-port';
 import { BASELINE_CHANNEL, BASELINE_TABLE_SQL } from './baseline/minimal-activities';
+import { latestStepSource, startBaselineWorker } from './baseline/start';
 import { MINIMAL_WORKFLOW_TYPE, STEPS_AFTER_CREATE, minimalCreatedUpdate } from './baseline/minimal-workflow';
 import { cliOptions, markdownTable, runCommand } from './lib/report';
 import { api, createMember, ownerAndTemplate } from './lib/seed';
-import { startBenchStack, waitForHttpOk, type BenchStack } from './lib/stack';
+import { startBenchStack, type BenchStack } from './lib/stack';
 import { fmt, summarize, type LatencySummary } from './lib/stats';
-import { RowWatch, taskSource, type WatchSource } from './lib/task-watch';
+import { RowWatch, taskSource } from './lib/task-watch';
 import { UsageMeter, type Usage } from './lib/usage';
 
 export interface OrchestrationOptions {
@@ -43,17 +42,7 @@ export interface OrchestrationResult {
   usage: { taskd: Usage; baseline: Usage };
 }
 
-const baselineSource: WatchSource<{ step: number }> = {
-  channel: BASELINE_CHANNEL,
-  idOf: (payload) => payload,
-  async load(pool, ids) {
-    const { rows } = await pool.query<{ workflow_id: string; step: number }>(
-      'select workflow_id, max(step) as step from bench_baseline_steps where workflow_id = any($1) group by workflow_id',
-      [ids],
-    );
-    return new Map(rows.map((r) => [r.workflow_id, { step: r.step }]));
-  },
-};
+const baselineSource = latestStepSource(BASELINE_CHANNEL, 'bench_baseline_steps');
 
 const ACTIVE_TIMEOUT_MS = 60_000;
 
@@ -64,18 +53,7 @@ export async function runOrchestration(o: OrchestrationOptions): Promise<Orchest
     const { template } = await ownerAndTemplate(stack);
     const user = await createMember(stack, `orchestrator-${Date.now().toString(36)}`);
 
-    const setup = new pg.Client({ connectionString: stack.databaseUrl });
-    await setup.connect();
-    await setup.query(BASELINE_TABLE_SQL);
-    await setup.end();
-    const baselineQueue = `${stack.taskQueue}-baseline`;
-    const healthPort = await freePort();
-    await stack.spawnNode(
-      'baseline-worker',
-      'bench/baseline/minimal-worker.ts',
-      { DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TASK_QUEUE: baselineQueue, HEALTH_PORT: String(healthPort) },
-      (signal) => waitForHttpOk(`http://127.0.0.1:${healthPort}/`, signal, 120_000),
-    );
+    const baselineQueue = await startBaselineWorker(stack, 'baseline', BASELINE_TABLE_SQL);
 
     const connection = await Connection.connect({ address: stack.temporalAddress });
     cleanups.push(() => connection.close());

@@ -3,7 +3,11 @@
 // lifecycles per second, p50/p99 of each phase (request → the state is visible in the database),
 // peak RSS of the API and the worker, and the CPU seconds of every process: where the cores went.
 //
-//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40]
+//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40] [--floor 1]
+//
+// --floor 1 drives the floor baseline instead (bench/baseline/floor-workflow.ts: the same four
+// operations as Temporal updates, exactly one activity per build, through the Temporal client, with
+// no API in the way): the least Temporal work a lifecycle can cost on this machine.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { cliOptions, markdownTable, runCommand } from './lib/report';
@@ -11,6 +15,16 @@ import { api, createMember, ownerAndTemplate, type BenchTemplate, type BenchUser
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { fmt, summarize, type LatencySummary } from './lib/stats';
 import { RowWatch, taskSource, type TaskState } from './lib/task-watch';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { FLOOR_CHANNEL, FLOOR_TABLE_SQL } from './baseline/minimal-activities';
+import { latestStepSource, startBaselineWorker } from './baseline/start';
+import {
+  FLOOR_WORKFLOW_TYPE,
+  floorCreateUpdate,
+  floorDeleteUpdate,
+  floorPauseUpdate,
+  floorResumeUpdate,
+} from './baseline/floor-workflow';
 import { cpuTable, UsageMeter, type Usage } from './lib/usage';
 
 export interface ThroughputOptions {
@@ -18,6 +32,8 @@ export interface ThroughputOptions {
   levels: number[];
   /** each level runs max(level, min) lifecycles */
   min: number;
+  /** drive the floor baseline (bench/baseline/floor-workflow.ts) through the Temporal client instead of taskd */
+  floor?: boolean;
   stack?: BenchStack;
 }
 
@@ -51,13 +67,24 @@ export interface ThroughputResult {
 const PHASE_TIMEOUT_MS = 180_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** How a lifecycle's four requests are made, and how the state each one asks for is seen. */
+interface Driver {
+  /** makes the request; resolves with the task's id once it is answered */
+  request(phase: Phase, name: string, id: string | null): Promise<string>;
+  /** when the task reached the state the phase asks for (performance.now() time) */
+  reached(phase: Phase, id: string): Promise<number>;
+}
+
 interface Context {
   stack: BenchStack;
-  user: BenchUser;
-  template: BenchTemplate;
-  watch: RowWatch<TaskState>;
+  driver: Driver;
   conflicts: number;
   unavailable: number;
+}
+
+interface TaskdDriverContext extends Context {
+  user: BenchUser;
+  template: BenchTemplate;
 }
 
 /**
@@ -65,7 +92,7 @@ interface Context {
  * is retried after a pause, and a 503 (Temporal did not take the update within the API's deadline,
  * TEMPORAL_UPDATE_TIMEOUT_MS) is retried with the same Idempotency-Key, so it takes effect once.
  */
-async function send(ctx: Context, method: string, path: string, expected: number, key: string, body?: unknown) {
+async function send(ctx: TaskdDriverContext, method: string, path: string, expected: number, key: string, body?: unknown) {
   for (let attempt = 0; ; attempt++) {
     const res = await api(ctx.stack.baseUrl, method, path, { token: ctx.user.token, body, headers: { 'Idempotency-Key': key } });
     if (res.status === expected) return res;
@@ -85,31 +112,68 @@ async function send(ctx: Context, method: string, path: string, expected: number
   }
 }
 
-async function lifecycle(ctx: Context, name: string, record: (phase: Phase, call: number, total: number) => void) {
-  const timed = async (phase: Phase, request: () => Promise<string>, reached: (s: TaskState) => boolean) => {
-    const started = performance.now();
-    const id = await request();
-    const called = performance.now();
-    const { at } = await ctx.watch.until(id, reached, PHASE_TIMEOUT_MS);
-    record(phase, called - started, at - started);
-    return id;
+function taskdDriver(ctx: TaskdDriverContext, watch: RowWatch<TaskState>): Driver {
+  const reached: Record<Phase, (s: TaskState) => boolean> = {
+    create: (s) => s.status === 'active',
+    pause: (s) => s.status === 'paused',
+    resume: (s) => s.status === 'active',
+    delete: (s) => s.workspaceDeleted,
   };
-  const id = await timed(
-    'create',
-    async () => {
-      const res = await send(ctx, 'POST', '/api/v2/tasks/me', 201, `${name}-create`, {
-        template_version_id: ctx.template.versionId,
-        input: 'Benchmark: a whole lifecycle',
-        name,
-      });
-      return res.body.id as string;
+  return {
+    async request(phase, name, id) {
+      if (phase === 'create') {
+        const res = await send(ctx, 'POST', '/api/v2/tasks/me', 201, `${name}-create`, {
+          template_version_id: ctx.template.versionId,
+          input: 'Benchmark: a whole lifecycle',
+          name,
+        });
+        return res.body.id as string;
+      }
+      const path = `/api/v2/tasks/me/${id}`;
+      if (phase === 'delete') await send(ctx, 'DELETE', path, 202, `${name}-delete`);
+      else await send(ctx, 'POST', `${path}/${phase}`, 202, `${name}-${phase}`);
+      return id!;
     },
-    (s) => s.status === 'active',
-  );
-  const path = `/api/v2/tasks/me/${id}`;
-  await timed('pause', () => send(ctx, 'POST', `${path}/pause`, 202, `${name}-pause`).then(() => id), (s) => s.status === 'paused');
-  await timed('resume', () => send(ctx, 'POST', `${path}/resume`, 202, `${name}-resume`).then(() => id), (s) => s.status === 'active');
-  await timed('delete', () => send(ctx, 'DELETE', path, 202, `${name}-delete`).then(() => id), (s) => s.workspaceDeleted);
+    reached: async (phase, id) => (await watch.until(id, reached[phase], PHASE_TIMEOUT_MS)).at,
+  };
+}
+
+const floorSource = latestStepSource(FLOOR_CHANNEL, 'bench_floor_builds');
+
+/** The floor: the same four requests as Temporal updates, each build's end seen as its one write. */
+function floorDriver(client: Client, taskQueue: string, watch: RowWatch<{ step: number }>): Driver {
+  const updates = { pause: floorPauseUpdate, resume: floorResumeUpdate, delete: floorDeleteUpdate } as const;
+  const step: Record<Phase, number> = { create: 1, pause: 2, resume: 3, delete: 4 };
+  return {
+    async request(phase, name, id) {
+      if (phase === 'create') {
+        await client.workflow.executeUpdateWithStart(floorCreateUpdate, {
+          args: [],
+          startWorkflowOperation: new WithStartWorkflowOperation(FLOOR_WORKFLOW_TYPE, {
+            workflowId: name,
+            taskQueue,
+            args: [{ id: name }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+        return name;
+      }
+      await client.workflow.getHandle(id!).executeUpdate(updates[phase], { args: [] });
+      return id!;
+    },
+    reached: async (phase, id) => (await watch.until(id, (s) => s.step >= step[phase], PHASE_TIMEOUT_MS)).at,
+  };
+}
+
+async function lifecycle(ctx: Context, name: string, record: (phase: Phase, call: number, total: number) => void) {
+  let id: string | null = null;
+  for (const phase of PHASES) {
+    const started = performance.now();
+    id = await ctx.driver.request(phase, name, id);
+    const called = performance.now();
+    const at = await ctx.driver.reached(phase, id);
+    record(phase, called - started, at - started);
+  }
 }
 
 async function runLevel(ctx: Context, inFlight: number, total: number): Promise<LevelResult> {
@@ -162,20 +226,39 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
 
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const stack = o.stack ?? (await startBenchStack());
-  const watch = await RowWatch.start(stack.databaseUrl, taskSource);
+  const cleanups: (() => Promise<void>)[] = [];
   try {
-    const { template } = await ownerAndTemplate(stack);
-    const user = await createMember(stack, `cycler-${Date.now().toString(36)}`);
-    const ctx: Context = { stack, user, template, watch, conflicts: 0, unavailable: 0 };
-    // a few lifecycles first, so the first level does not pay for cold caches alone
-    await runLevel(ctx, 2, 2);
-    const levels: LevelResult[] = [];
-    for (const level of o.levels) levels.push(await runLevel(ctx, level, Math.max(level, o.min)));
-    return { cores: os.cpus().length, levels };
+    let driver: Driver;
+    if (o.floor) {
+      const taskQueue = await startBaselineWorker(stack, 'floor', FLOOR_TABLE_SQL);
+      const connection = await Connection.connect({ address: stack.temporalAddress });
+      cleanups.push(() => connection.close());
+      const watch = await RowWatch.start(stack.databaseUrl, floorSource);
+      cleanups.push(() => watch.close());
+      driver = floorDriver(new Client({ connection }), taskQueue, watch);
+    } else {
+      const watch = await RowWatch.start(stack.databaseUrl, taskSource);
+      cleanups.push(() => watch.close());
+      const { template } = await ownerAndTemplate(stack);
+      const user = await createMember(stack, `cycler-${Date.now().toString(36)}`);
+      const taskdCtx: TaskdDriverContext = { stack, user, template, conflicts: 0, unavailable: 0, driver: null as never };
+      driver = taskdDriver(taskdCtx, watch);
+      taskdCtx.driver = driver;
+      return await runLevels(taskdCtx, o);
+    }
+    return await runLevels({ stack, driver, conflicts: 0, unavailable: 0 }, o);
   } finally {
-    await watch.close();
+    for (const c of cleanups.reverse()) await c();
     if (!o.stack) await stack.stop();
   }
+}
+
+async function runLevels(ctx: Context, o: ThroughputOptions): Promise<ThroughputResult> {
+  // a few lifecycles first, so the first level does not pay for cold caches alone
+  await runLevel(ctx, 2, 2);
+  const levels: LevelResult[] = [];
+  for (const level of o.levels) levels.push(await runLevel(ctx, level, Math.max(level, o.min)));
+  return { cores: os.cpus().length, levels };
 }
 
 const mb = (b: number | null | undefined) => (b === null || b === undefined ? 'n/a' : `${Math.round(b / 2 ** 20)} MB`);
@@ -227,10 +310,10 @@ export function throughputSummary(r: ThroughputResult): string {
 
 if (require.main === module) {
   runCommand('throughput', async () => {
-    const a = cliOptions({ levels: '20,100,500', min: 40 });
+    const a = cliOptions({ levels: '20,100,500', min: 40, floor: 0 });
     const levels = a.levels.split(',').map(Number);
     if (levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error('--levels takes positive integers, e.g. 20,100,500');
-    const r = await runThroughput({ levels, min: a.min });
+    const r = await runThroughput({ levels, min: a.min, floor: a.floor === 1 });
     return { figures: r, summary: throughputSummary(r) };
   });
 }

@@ -1,4 +1,4 @@
-// The orchestration baseline's worker process: its own task queue on the same Temporal server as
+// The baselines' worker process (the orchestration baseline and the throughput floor): its own task queue on the same Temporal server as
 // taskd, the same default worker options, a `pg` pool of taskd's default size.
 //
 // Run by bench/orchestration.ts as a child process: DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE,
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     taskQueue: process.env.TASK_QUEUE!,
-    workflowsPath: path.join(__dirname, 'minimal-workflow.ts'),
+    workflowsPath: path.join(__dirname, 'workflows.ts'),
     activities: createMinimalActivities(pool),
   });
   const health = http
