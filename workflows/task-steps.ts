@@ -310,6 +310,8 @@ async function notify(run: TaskRun, buildId: string, event: TaskNotificationEven
 /** The task stays soft-deleted with its snapshot removed; with a successful build its workspace is gone too. */
 async function finalizeDelete(run: TaskRun, buildSucceeded: boolean): Promise<void> {
   const m = run.mem();
-  await run.writes.finalizeDelete({ taskId: run.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded });
+  await run.writes.finalizeDelete.executeWithOptions({ summary: 'finalize the delete' }, [
+    { taskId: run.taskId, workspaceId: m.records.created.workspaceId, buildSucceeded },
+  ]);
   m.deleteAccepted = true;
 }

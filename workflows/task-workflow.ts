@@ -137,11 +137,15 @@ async function runTask(start: TaskWorkflowInput | AdoptTaskInput, lean: boolean)
 
 /** Every handler is registered before the first await: update-with-start delivers the create update in the very first workflow task. */
 function registerHandlers(run: TaskRun): void {
-  setHandler(createTaskUpdate, async () => {
-    await condition(() => run.loaded);
-    if (run.failure) throw run.failure;
-    return run.mem().records.created;
-  });
+  setHandler(
+    createTaskUpdate,
+    async () => {
+      await condition(() => run.loaded);
+      if (run.failure) throw run.failure;
+      return run.mem().records.created;
+    },
+    { description: 'Create the task: its records, and build 1 (start)' },
+  );
   const operate = (op: TaskOperation) => async (req: BuildRequest) => {
     if (!run.loaded) await condition(() => run.loaded);
     const o = OPERATIONS[op];
