@@ -3,7 +3,7 @@ import type { AppEnv } from './context';
 
 // The served OpenAPI document: generated from the routes' validating schemas, plus a rule every
 // request value obeys beyond its own schema. PostgreSQL cannot store a NUL character, so a request
-// whose parameters, body text or map keys hold one is refused with 400 (middleware/no-nul.ts). Each
+// whose parameters, body text or map keys hold one is refused with 400 (middleware/unstorable-text.ts). Each
 // string of a request without a pattern, format, enum or const of its own, and each map's keys, say so here.
 // (Answers are left alone: an error may quote what it refused. Unknown body properties are dropped
 // unread, whatever their names.)
@@ -15,8 +15,9 @@ type Schema = Record<string, unknown>;
 // A string's own pattern must exclude NUL itself (a schema beside it says so where the validating
 // regex, with `.` or `\S`, does not): an allOf of two patterns makes a fuzzer generate and filter
 // several times as long.
+// A string marked `x-taskd-nul: replaced` (an AI app's relayed output) takes NUL and has it replaced.
 function noNulString(schema: Schema): void {
-  if (!['pattern', 'format', 'enum', 'const'].some((k) => k in schema)) schema.pattern = NO_NUL;
+  if (!['pattern', 'format', 'enum', 'const', 'x-taskd-nul'].some((k) => k in schema)) schema.pattern = NO_NUL;
 }
 
 /** `seen`: the schema objects done (the generator shares some between operations), by identity. */

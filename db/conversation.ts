@@ -78,11 +78,15 @@ function startedOver(incoming: ConversationMessage[], stored: Map<number, Stored
  * state), the new one is stored after the old, which stays readable. A user message means the
  * prompt reached the AI app.
  */
-export async function storeMessages(em: EntityManager, taskId: string, messages: ConversationMessage[]): Promise<void> {
+/** task_messages.message_id (and tasks.conversation_base) are PostgreSQL integers */
+const INT32_MAX = 2 ** 31 - 1;
+
+/** false, writing nothing, when an id would be stored past PostgreSQL's integer (after many start-overs). */
+export async function storeMessages(em: EntityManager, taskId: string, messages: ConversationMessage[]): Promise<boolean> {
   // one row may be written once per statement: the last version of an id in the batch wins
   const latest = [...new Map(messages.map((m) => [m.id, m])).values()];
-  if (latest.length === 0) return;
-  await em.transactional(async (t) => {
+  if (latest.length === 0) return true;
+  return em.transactional(async (t) => {
     const tx = t as EntityManager;
     // forwards of one task are serialised here: each decides on what the previous one wrote
     const task = await sqlOne<{ base: number; last: number | null }>(
@@ -93,6 +97,8 @@ export async function storeMessages(em: EntityManager, taskId: string, messages:
     );
     let base = task?.base ?? 0;
     const last = task?.last ?? null;
+    const fits = (from: number) => from + Math.max(...latest.map((m) => m.id)) <= INT32_MAX;
+    if (!fits(base)) return false;
     if (last !== null && last >= base) {
       const rows = await sql<StoredMessage>(
         tx,
@@ -101,6 +107,7 @@ export async function storeMessages(em: EntityManager, taskId: string, messages:
         [taskId, ...latest.map((m) => base + m.id)],
       );
       if (startedOver(latest, new Map(rows.map((r) => [r.message_id, r])), base, last)) {
+        if (!fits(last + 1)) return false;
         base = last + 1;
         await sql(tx, 'update tasks set conversation_base = ? where id = ?', [base, taskId]);
       }
@@ -116,5 +123,6 @@ export async function storeMessages(em: EntityManager, taskId: string, messages:
     if (latest.some((m) => m.role === 'user')) {
       await sql(tx, 'update tasks set prompt_delivered_at = now() where id = ? and prompt_delivered_at is null', [taskId]);
     }
+    return true;
   });
 }

@@ -8,8 +8,9 @@
 # Authentication: $TASKD_SESSION_TOKEN, else the script creates the first user of a fresh server
 # (fuzz@example.com) and signs in as it. Reports (JUnit, NDJSON) go to $SCHEMATHESIS_REPORT_DIR
 # (default ./schemathesis-report). SCHEMATHESIS_MAX_EXAMPLES (30) and SCHEMATHESIS_SEED (1) bound the run.
-# SCHEMATHESIS_PARAMETERS: optional TOML lines (`"path.task" = "<id>"`) added as the run's
-# [parameters], so that operations on existing records reach more than their 404.
+# SCHEMATHESIS_EXTRA_CONFIG: optional TOML added to scripts/schemathesis.toml for this run, e.g.
+# `[parameters]` with `"path.task" = "<id>"` so that operations on existing records reach more than
+# their 404, or an `[[operations]]` entry with the agent token as the agent routes' header.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,10 +58,10 @@ if [ -z "$TOKEN" ]; then
 fi
 
 CONFIG=$HERE/schemathesis.toml
-if [ -n "${SCHEMATHESIS_PARAMETERS:-}" ]; then
+if [ -n "${SCHEMATHESIS_EXTRA_CONFIG:-}" ]; then
   CONFIG=$(mktemp --suffix=.toml)
   trap 'rm -f "$CONFIG"' EXIT
-  { cat "$HERE/schemathesis.toml"; printf '\n[parameters]\n%s\n' "$SCHEMATHESIS_PARAMETERS"; } >"$CONFIG"
+  printf '%s\n\n# from SCHEMATHESIS_EXTRA_CONFIG\n%s\n' "$(cat "$HERE/schemathesis.toml")" "$SCHEMATHESIS_EXTRA_CONFIG" >"$CONFIG"
 fi
 
 # The document names no server, so the API's base path is given here; logging out would end the

@@ -26,8 +26,20 @@ import type { AgentReport } from '../../workflows/contracts';
 
 const tags = ['Agents'];
 const security = [{ CoderSessionToken: [] }];
-const uuidLike = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID');
-const rfc3339 = z.string().datetime({ offset: true });
+const UUID_LIKE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const uuidLike = z.string().regex(UUID_LIKE, 'must be a UUID');
+// zod takes any two digits as an offset's hours; one PostgreSQL cannot hold (beyond ±15:59) was a 500
+const PG_MAX_OFFSET_MIN = 15 * 60 + 59;
+const rfc3339 = z
+  .string()
+  .datetime({ offset: true })
+  .refine(
+    (s) => {
+      const offset = /([+-])(\d{2}):?(\d{2})$/.exec(s);
+      return !offset || Number(offset[2]) * 60 + Number(offset[3]) <= PG_MAX_OFFSET_MIN;
+    },
+    { message: 'must be a time whose offset is within ±15:59' },
+  );
 const errorBody = z.object({
   message: z.string(),
   detail: z.string().optional(),
@@ -50,17 +62,21 @@ const lifecycleBody = z.object({
   reason: z.string().max(4096).optional(),
 });
 const appHealthBody = z.object({
-  healths: z.record(uuidLike, z.enum(['healthy', 'unhealthy', 'initializing'])),
+  // (the key rule repeated for the document, whose generator does not carry a record's key schema)
+  healths: z.record(uuidLike, z.enum(['healthy', 'unhealthy', 'initializing'])).meta({ propertyNames: { pattern: UUID_LIKE.source } }),
 });
 // Go decodes missing fields to "" and leaves validation to the handler, whose messages are exact
-const appStatusBody = z.object({
-  app_slug: z.string().default(''),
-  state: z.string().default(''),
-  message: z.string().default(''),
-  uri: z.string().default(''),
-  icon: z.string().optional(),
-  needs_user_attention: z.boolean().optional(),
-});
+const appStatusBody = z
+  .object({
+    app_slug: z.string().default(''),
+    // the document names the states the handler accepts (else 400 "Invalid state provided.")
+    state: z.string().default('').openapi({ enum: ['complete', 'failure', 'working', 'idle'] }),
+    message: z.string().default(''),
+    uri: z.string().default(''),
+    icon: z.string().optional(),
+    needs_user_attention: z.boolean().optional(),
+  })
+  .openapi({ required: ['state'] });
 const appStatusResponse = z.object({
   id: z.string(),
   created_at: z.string(),
@@ -73,7 +89,16 @@ const appStatusResponse = z.object({
 });
 const messagesBody = z.object({
   messages: z
-    .array(z.object({ id: z.number().int().min(0), role: z.enum(['user', 'agent']), content: z.string().transform(replaceNul), time: rfc3339 }))
+    .array(
+      z.object({
+        // task_messages.message_id is a PostgreSQL integer: a larger id was a 500
+        id: z.number().int().min(0).max(2 ** 31 - 1),
+        role: z.enum(['user', 'agent']),
+        // relayed output: NUL and lone surrogates are replaced, not refused (api/openapi.ts leaves it be)
+        content: z.string().transform(replaceNul).openapi({ 'x-taskd-nul': 'replaced' }),
+        time: rfc3339,
+      }),
+    )
     .max(1000),
 });
 
@@ -130,7 +155,11 @@ const routes = {
     summary: "Upload the task's conversation snapshot (body: AgentAPI GET /messages, at most 64 KiB)",
     description:
       'The body is read only after the task is found: {"messages":[{id,content,role,time}]}. The format query parameter must be "agentapi".',
-    request: { params: z.object({ task: z.string() }), query: z.object({ format: z.string().optional() }) },
+    request: {
+      params: z.object({ task: z.string() }),
+      // checked by the handler in Coder's order and words; the document says what it takes
+      query: z.object({ format: z.string().optional().openapi({ enum: ['agentapi'], param: { required: true } }) }),
+    },
     responses: { ...noContent, ...errors, 404: json(errorBody, 'No such task in this workspace.') },
   }),
   messages: createRoute({
@@ -213,7 +242,11 @@ export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
   api.openapi(routes.messages, async (c) => {
     const taskId = parseTaskParam(c.req.param('task'));
     const task = await loadAgentTask(c.get('em'), c.get('agent'), taskId);
-    await storeMessages(c.get('em'), task.id, c.req.valid('json').messages);
+    if (!(await storeMessages(c.get('em'), task.id, c.req.valid('json').messages))) {
+      throw new ApiError(400, 'Message id out of range.', 'The task holds as many messages as it can; no later id can be stored.', [
+        { field: 'messages', detail: 'id out of range' },
+      ]);
+    }
     return c.body(null, 204);
   });
 }

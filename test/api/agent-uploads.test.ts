@@ -148,6 +148,19 @@ describe('messages (beyond Coder)', () => {
 
   const at = (id: number, role: string, content: string, time: string) => ({ id, role, content, time });
 
+  test('an id or a time PostgreSQL cannot store is 400, not a 500 (found by schemathesis)', async () => {
+    const t = await seedTask(stack.orm);
+    assert.equal((await post(t, t.taskId, [at(2 ** 31, 'agent', 'x', '2026-04-10T10:00:00Z')])).status, 400);
+    assert.equal((await post(t, t.taskId, [at(0, 'agent', 'x', '2026-04-10T10:00:00+99:00')])).status, 400);
+    assert.equal((await post(t, t.taskId, [at(0, 'agent', 'x', '2026-04-10T10:00:00+15:59')])).status, 204);
+    // the largest id, then an app that starts over: its messages would be stored past the integer
+    assert.equal((await post(t, t.taskId, [at(2 ** 31 - 1, 'agent', 'last', '2026-04-10T10:00:01Z')])).status, 204);
+    const full = await post(t, t.taskId, [at(0, 'agent', 'again', '2026-04-11T10:00:00Z'), at(1, 'user', 'more', '2026-04-11T10:00:01Z')]);
+    assert.equal(full.status, 400, JSON.stringify(full.body));
+    assert.equal(full.body.message, 'Message id out of range.');
+    assert.equal((await stored(t)).length, 2, 'nothing of the refused batch was written');
+  });
+
   test('an app that lost its state starts over at id 0: its conversation is stored after the old one', async () => {
     const t = await seedTask(stack.orm);
     const first = [at(0, 'agent', 'Welcome', '2026-04-10T10:00:00.1Z'), at(1, 'user', 'Fix the bug', '2026-04-10T10:00:01Z'), at(2, 'agent', 'Fixed.', '2026-04-10T10:00:09Z')];

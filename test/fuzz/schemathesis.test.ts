@@ -18,6 +18,8 @@ import path from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { deriveAgentToken } from '../../lib/agent-token';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts/schemathesis.sh');
@@ -73,7 +75,7 @@ function section(output: string, name: string): string {
 let stack: TestStack;
 let work: string;
 let token: string;
-let parameters: string;
+let extraConfig: string;
 
 before(async () => {
   if (missing) return;
@@ -86,19 +88,26 @@ before(async () => {
       token = owner.token;
       // records for the operations on one thing to find, so that they answer more than 404
       const { template, version } = await createAiTemplate(stack, token, owner.org.id, { name: 'fuzz-template' });
-      const created = await stack.api('POST', '/api/v2/tasks/me', {
-        token,
-        body: { template_version_id: version.id, input: 'a prompt for the fuzzer', name: 'fuzz-task' },
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const task = created.body as { id: string; workspace_id: string };
-      await waitFor(async () => (await stack.api('GET', `/api/v2/tasks/me/${task.id}`, { token })).body.status === 'active', {
-        what: 'the fuzzer task active',
-        timeoutMs: 30_000,
-      });
+      const createTask = async (name: string) => {
+        const created = await stack.api('POST', '/api/v2/tasks/me', {
+          token,
+          body: { template_version_id: version.id, input: 'a prompt for the fuzzer', name },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const task = created.body as { id: string; workspace_id: string };
+        await waitFor(async () => (await stack.api('GET', `/api/v2/tasks/me/${task.id}`, { token })).body.status === 'active', {
+          what: `the fuzzer's task ${name} active`,
+          timeoutMs: 30_000,
+        });
+        return task;
+      };
+      // the second task takes what ends or stops a task, so that the first stays active, its agent
+      // token good, for the whole run
+      const [task, spare] = await Promise.all([createTask('fuzz-task'), createTask('fuzz-spare')]);
       const workspace = (await stack.api('GET', `/api/v2/workspaces/${task.workspace_id}`, { token })).body;
       const build = workspace.latest_build;
       const agent = build.resources.flatMap((r: { agents?: { id: string }[] }) => r.agents ?? [])[0];
+      const agentToken = await deriveAgentToken(stack.orm.em.fork() as EntityManager, agent.id);
       const values: Record<string, string> = {
         'path.user': owner.user.username,
         'path.organization': owner.org.name,
@@ -112,9 +121,16 @@ before(async () => {
         'path.workspacebuild': build.id,
         'path.workspaceagent': agent.id,
       };
-      parameters = Object.entries(values)
-        .map(([k, v]) => `${JSON.stringify(k)} = ${JSON.stringify(v)}`)
-        .join('\n');
+      const q = JSON.stringify;
+      const onSpare = ['DELETE /tasks/{user}/{task}', 'POST /tasks/{user}/{task}/pause', 'POST /tasks/{user}/{task}/resume', 'PATCH /tasks/{user}/{task}/input'];
+      extraConfig = [
+        '[parameters]',
+        ...Object.entries(values).map(([k, v]) => `${q(k)} = ${q(v)}`),
+        ...onSpare.map((name) => `[[operations]]\ninclude-name = ${q(name)}\nparameters = { "path.task" = ${q(spare.id)} }`),
+        `[[operations]]\ninclude-name = "POST /workspaces/{workspace}/builds"\nparameters = { "path.workspace" = ${q(spare.workspace_id)} }`,
+        // the agent's own routes take its token instead of the user's
+        `[[operations]]\ninclude-path-regex = "^/workspaceagents/me/"\nheaders = { "Coder-Session-Token" = ${q(agentToken)} }`,
+      ].join('\n');
     })(),
   ]);
   assert.equal(install.code, 0, `installing schemathesis failed:\n${install.output}`);
@@ -134,7 +150,7 @@ test('schemathesis finds nothing wrong with the OpenAPI document', { skip: missi
       SCHEMATHESIS_SEED: SEED,
       SCHEMATHESIS_MAX_EXAMPLES: MAX_EXAMPLES,
       SCHEMATHESIS_REPORT_DIR: KEEP_DIR ?? path.join(work, 'report'),
-      SCHEMATHESIS_PARAMETERS: parameters,
+      SCHEMATHESIS_EXTRA_CONFIG: extraConfig,
     },
     work,
   );
