@@ -32,7 +32,10 @@ after(async () => {
 });
 
 export interface HistoryCounts {
+  /** every event, less the attempts of workflow tasks that timed out or failed (a loaded machine's retries, not the design) */
   events: number;
+  /** workflow task attempts that timed out or failed, each 3 events (scheduled, started, timed out / failed) */
+  retriedWorkflowTasks: number;
   workflowTasks: number;
   activities: number;
   localActivities: number;
@@ -47,7 +50,8 @@ export async function historyCounts(s: TestStack, workflowId: string): Promise<H
   const events = history.events ?? [];
   const count = (key: string) => events.filter((e) => (e as Record<string, unknown>)[key] != null).length;
   return {
-    events: events.length,
+    events: events.length - 3 * (count('workflowTaskTimedOutEventAttributes') + count('workflowTaskFailedEventAttributes')),
+    retriedWorkflowTasks: count('workflowTaskTimedOutEventAttributes') + count('workflowTaskFailedEventAttributes'),
     workflowTasks: count('workflowTaskCompletedEventAttributes'),
     activities: count('activityTaskScheduledEventAttributes'),
     localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
