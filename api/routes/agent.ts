@@ -39,7 +39,8 @@ const rfc3339 = z
       return !offset || Number(offset[2]) * 60 + Number(offset[3]) <= PG_MAX_OFFSET_MIN;
     },
     { message: 'must be a time whose offset is within ±15:59' },
-  );
+  )
+  .openapi({ pattern: '(?:[Zz]|[+-](?:0[0-9]|1[0-5]):?[0-5][0-9])$' });
 const errorBody = z.object({
   message: z.string(),
   detail: z.string().optional(),

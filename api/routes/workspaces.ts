@@ -58,6 +58,12 @@ const ownerWorkspaceParams = z.object({
 
 const OPERATIONS: Record<'start' | 'stop' | 'delete', BuildOperation> = { start: 'resume', stop: 'pause', delete: 'delete' };
 
+/** Coder's limit / offset (parseWorkspacePage): digits, where 0 or nothing means all. */
+const pageQuery = z.object({
+  limit: z.string().optional().openapi({ description: 'Page size; 0 or omitted: all', pattern: '^[0-9]{0,9}$' }),
+  offset: z.string().optional().openapi({ description: 'How many to skip', pattern: '^[0-9]{0,9}$' }),
+});
+
 export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
   api.openapi(
     createRoute({
@@ -68,12 +74,10 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       security: SESSION_SECURITY,
       middleware: [requireUser] as const,
       request: {
-        query: z.object({
+        query: pageQuery.extend({
           q: z.string().optional().openapi({
             description: 'Search query, e.g. owner:me status:running template:claude has-ai-task:true, or a name (owner/name)',
           }),
-          limit: z.string().optional().openapi({ description: 'Page size; 0 or omitted: all', pattern: '^[0-9]{0,9}$' }),
-          offset: z.string().optional().openapi({ description: 'Workspaces to skip', pattern: '^[0-9]{0,9}$' }),
         }),
       },
       responses: { 200: jsonContent(workspacesResponse, 'Workspaces and the count of all matches'), ...errorResponses(400, 401) },
@@ -181,16 +185,15 @@ export function registerWorkspaceRoutes(api: ApiApp, deps: AppDeps): void {
       middleware: [requireUser] as const,
       request: {
         params: workspaceParam,
-        query: z.object({
-          limit: z.coerce.number().int().min(0).max(1000).optional(),
-          offset: z.coerce.number().int().min(0).optional(),
-        }),
+        // Coder's pagination parser, as the workspace list's (an empty value is not given), where
+        // zod's number coercion took "", " 5", "0x10" and "1e2"
+        query: pageQuery,
       },
       responses: { 200: jsonContent(z.array(workspaceBuildSchema), 'Builds'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const workspace = await visibleWorkspace(c.get('em'), c.get('actor'), c.req.valid('param').workspace);
-      const { limit, offset } = c.req.valid('query');
+      const { limit, offset } = parseWorkspacePage(c.req.valid('query'));
       const builds = await orInternal('Internal error fetching workspace builds.', () =>
         listBuilds(c.get('em'), c.get('actor'), workspace.id, { limit: limit || undefined, offset }),
       );
