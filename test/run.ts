@@ -81,6 +81,8 @@ async function main() {
         '--import', 'tsx',
         '--test',
         `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+        // a hung test fails after 10 minutes instead of holding the run (and CI) forever
+        '--test-timeout=600000',
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
         ...files,

@@ -11,18 +11,33 @@ import { buildsOf, createTask, notificationsOf, operate, rows, seedOwner, seedVe
 // Exactly one build per transition and one notification per event, even when the worker running
 // the builds is SIGKILLed in the middle of them and another worker takes over.
 
+// every worker child this file starts, killed at its end whatever happened: a child left running (one
+// whose test failed early) would poll the next test's task queue and, holding, stall its workflows
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 function startChildWorker(stack: TestStack, env: Record<string, string> = {}): Promise<ChildProcess & { said(line: string): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'worker-child.ts')], {
     cwd: path.resolve(__dirname, '..', '..'),
     env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
-  const said = (line: string) => waitFor(() => out.includes(line), { what: `the worker to say ${line}`, timeoutMs: 30_000 }).then(() => undefined);
+  // a loaded machine (the whole suite at once) can take a while to compile and start a worker
+  const said = (line: string) => waitFor(() => out.includes(line), { what: `the worker to say ${line}`, timeoutMs: 90_000 }).then(() => undefined);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker child exited early (${code})`)));
-    said('worker-ready').then(() => resolve(Object.assign(child, { said })), reject);
+    said('worker-ready').then(
+      () => resolve(Object.assign(child, { said })),
+      (err) => {
+        child.kill('SIGKILL');
+        reject(err);
+      },
+    );
   });
 }
 
