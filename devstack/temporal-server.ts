@@ -102,6 +102,15 @@ export async function waitUntilUsable(
       await connection.withDeadline(Date.now() + 10_000, () =>
         reconcileSearchAttributes(connection!, namespace, searchAttributes, log),
       );
+      // A server with SQL visibility serves new attributes only once its namespace registry has
+      // reloaded (every 10 s by default): until then a workflow naming one is refused ("no mapping
+      // defined for search attribute"). A query naming them all is refused the same way.
+      const names = Object.keys(searchAttributes);
+      if (names.length > 0) {
+        await connection.withDeadline(Date.now() + 5_000, () =>
+          connection!.workflowService.listWorkflowExecutions({ namespace, pageSize: 1, query: names.map((n) => `${n} IS NULL`).join(' AND ') }),
+        );
+      }
       return;
     } catch (err) {
       if (err instanceof SearchAttributeConflictError) throw err;
