@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { findGo, taskdCacheDir } from './go-toolchain';
 import { waitForPort } from './free-port';
 import { describeFailure, runCommand, spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
-import { waitUntilUsable, type SearchAttributeKind } from './temporal-server';
+import { retryOnFreshConnection, waitUntilUsable, type SearchAttributeKind } from './temporal-server';
 
 export const TEMPORAL_SERVER_VERSION = '1.32.0';
 const MODULE = 'go.temporal.io/server';
@@ -192,30 +191,20 @@ async function freeLowPort(host: string): Promise<number> {
 }
 
 async function registerNamespace(address: string, namespace: string, deadline: number, signal: AbortSignal) {
-  let last: unknown;
-  while (Date.now() < deadline) {
-    signal.throwIfAborted();
-    let connection: Connection | undefined;
+  await retryOnFreshConnection(address, deadline, signal, `registering namespace ${namespace} at ${address} failed`, async (connection) => {
     try {
-      connection = await Connection.connect({ address, connectTimeout: 2_000 });
       await connection.withDeadline(Date.now() + 10_000, () =>
-        connection!.workflowService.registerNamespace({
+        connection.workflowService.registerNamespace({
           namespace,
           // what `temporal operator namespace create` gives by default
           workflowExecutionRetentionPeriod: msToTs('72h'),
         }),
       );
-      return;
     } catch (err) {
       // 6 = ALREADY_EXISTS: the databases were used before
-      if ((err as { code?: number }).code === 6) return;
-      last = err;
-      await new Promise((r) => setTimeout(r, 250));
-    } finally {
-      await connection?.close();
+      if ((err as { code?: number }).code !== 6) throw err;
     }
-  }
-  throw new Error(`registering namespace ${namespace} at ${address} failed: ${(last as Error)?.message}`);
+  });
 }
 
 /**

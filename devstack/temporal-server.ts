@@ -81,13 +81,17 @@ async function reconcileSearchAttributes(
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
 }
 
-export async function waitUntilUsable(
+/**
+ * Runs `use` on a fresh connection to `address`, again every 200 ms while it fails, until it
+ * succeeds or `deadline` passes (then an error starting with `failure`). A SearchAttributeConflictError
+ * is final: waiting does not change it.
+ */
+export async function retryOnFreshConnection(
   address: string,
-  namespace: string,
-  searchAttributes: Record<string, SearchAttributeKind>,
   deadline: number,
   signal: AbortSignal,
-  log: DevstackLogger,
+  failure: string,
+  use: (connection: Connection) => Promise<void>,
 ): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -95,22 +99,7 @@ export async function waitUntilUsable(
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 2_000 });
-      // Fresh servers accept gRPC before the namespace registry has loaded.
-      await connection.withDeadline(Date.now() + 5_000, () =>
-        connection!.workflowService.describeNamespace({ namespace }),
-      );
-      await connection.withDeadline(Date.now() + 10_000, () =>
-        reconcileSearchAttributes(connection!, namespace, searchAttributes, log),
-      );
-      // A server with SQL visibility serves new attributes only once its namespace registry has
-      // reloaded (every 10 s by default): until then a workflow naming one is refused ("no mapping
-      // defined for search attribute"). A query naming them all is refused the same way.
-      const names = Object.keys(searchAttributes);
-      if (names.length > 0) {
-        await connection.withDeadline(Date.now() + 5_000, () =>
-          connection!.workflowService.listWorkflowExecutions({ namespace, pageSize: 1, query: names.map((n) => `${n} IS NULL`).join(' AND ') }),
-        );
-      }
+      await use(connection);
       return;
     } catch (err) {
       if (err instanceof SearchAttributeConflictError) throw err;
@@ -120,7 +109,31 @@ export async function waitUntilUsable(
       await connection?.close();
     }
   }
-  throw new Error(`Temporal at ${address} did not become usable in time: ${(lastError as Error)?.message}`);
+  throw new Error(`${failure}: ${(lastError as Error)?.message}`);
+}
+
+export async function waitUntilUsable(
+  address: string,
+  namespace: string,
+  searchAttributes: Record<string, SearchAttributeKind>,
+  deadline: number,
+  signal: AbortSignal,
+  log: DevstackLogger,
+): Promise<void> {
+  await retryOnFreshConnection(address, deadline, signal, `Temporal at ${address} did not become usable in time`, async (connection) => {
+    // Fresh servers accept gRPC before the namespace registry has loaded.
+    await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.describeNamespace({ namespace }));
+    await connection.withDeadline(Date.now() + 10_000, () => reconcileSearchAttributes(connection, namespace, searchAttributes, log));
+    // A server with SQL visibility serves new attributes only once its namespace registry has
+    // reloaded (every 10 s by default): until then a workflow naming one is refused ("no mapping
+    // defined for search attribute"). A query naming them all is refused the same way.
+    const names = Object.keys(searchAttributes);
+    if (names.length > 0) {
+      await connection.withDeadline(Date.now() + 5_000, () =>
+        connection.workflowService.listWorkflowExecutions({ namespace, pageSize: 1, query: names.map((n) => `${n} IS NULL`).join(' AND ') }),
+      );
+    }
+  });
 }
 
 /**
