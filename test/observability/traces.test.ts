@@ -9,10 +9,7 @@ import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { startChildApi, startChildWorker, type ChildApi, type ChildWorker } from '../helpers/child-worker';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { waitFor } from '../helpers/wait';
-import fs from 'node:fs';
-import path from 'node:path';
-import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { assertReplays, recordedHistories } from '../helpers/replay';
 import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -122,31 +119,15 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 });
 
 describe('workflow replay with the tracing interceptors', () => {
-  const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
-
-  async function replay(options: ReplayWorkerOptions, histories: { workflowId: string; history: Awaited<ReturnType<typeof historyFromJSON>> }[]) {
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const result of Worker.runReplayHistories(options, histories)) {
-      replayed += 1;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
-    assert.equal(replayed, histories.length);
-    assert.deepEqual(failures, []);
-  }
-
   test("a traced task's history, and the ones recorded untraced, replay with tracing on and off", async () => {
     const traced = { workflowId: `task-${task.id}`, history: await stack.temporal.workflow.getHandle(`task-${task.id}`).fetchHistory() };
-    const recorded = fs
-      .readdirSync(HISTORIES)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8'))) }));
+    const recorded = recordedHistories();
     assert.ok(recorded.length >= 4);
     // tracing off: the test run's bundle, which has no tracing interceptors
-    await replay({ sinks: workerMetrics().sinks(), workflowBundle: { codePath: process.env.TASKD_TEST_WORKFLOW_BUNDLE! } }, [traced, ...recorded]);
+    await assertReplays({ sinks: workerMetrics().sinks(), workflowBundle: { codePath: process.env.TASKD_TEST_WORKFLOW_BUNDLE! } }, [traced, ...recorded]);
     // tracing on: a bundle with the workflow interceptors, and their sink (a replay exports nothing)
     const exported = new InMemorySpanExporter();
-    await replay(
+    await assertReplays(
       {
         workflowsPath: require.resolve('../../workflows'),
         interceptors: { workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] },

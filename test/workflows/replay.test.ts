@@ -2,10 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
+import { assertReplays, RECORDED_HISTORIES, recordedHistories } from '../helpers/replay';
 import { workerMetrics } from '../../worker/metrics';
 import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
 import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
@@ -18,7 +18,7 @@ import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, 
 // Re-record (after an intended, patched() change) with:
 //   TASKD_RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts
 
-const HISTORIES = path.join(__dirname, 'histories');
+const HISTORIES = RECORDED_HISTORIES;
 const recording = process.env.TASKD_RECORD_HISTORIES === '1';
 
 /** Whether the task's workflow has scheduled an activity of this type, or run it as a local activity. */
@@ -42,26 +42,15 @@ async function save(stack: TestStack, name: string, taskId: string, runId?: stri
 
 describe('task workflow replay', () => {
   it('replays every recorded history without non-determinism', { skip: recording }, async () => {
-    const files = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort() : [];
-    assert.ok(files.length >= 4, `expected recorded histories in ${HISTORIES}`);
-    const histories = files.map((f) => ({
-      workflowId: f.replace(/\.json$/, ''),
-      history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8'))),
-    }));
+    const histories = recordedHistories();
+    assert.ok(histories.length >= 4, `expected recorded histories in ${RECORDED_HISTORIES}`);
     const bundle = process.env.TASKD_TEST_WORKFLOW_BUNDLE;
     // the workflow's metrics sink, as production workers have it (a replay worker never calls it)
     const source = {
       sinks: workerMetrics().sinks(),
       ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     };
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const result of Worker.runReplayHistories(source, histories)) {
-      replayed += 1;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
-    assert.equal(replayed, files.length);
-    assert.deepEqual(failures, []);
+    await assertReplays(source, histories);
   });
 
   it('records lifecycle histories', { skip: !recording }, async () => {
