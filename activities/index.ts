@@ -1,6 +1,7 @@
 import { createBuildActivities } from './builds';
 import { createNotifyActivities } from './notify';
 import { createProvisionActivities, type ProvisionDeps } from './provision';
+import { createQueuedInputActivities } from './queued-inputs';
 import { createRecordActivities } from './records';
 import { createSettleActivities } from './settle';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ProvisionDeps) {
     ...createProvisionActivities(deps),
     ...createSettleActivities(deps),
     ...createNotifyActivities(deps),
+    ...createQueuedInputActivities(deps),
   };
 }
 

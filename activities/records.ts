@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { TaskFailure, type TaskRecordsState, type TaskWorkflowInput } from '../workflows/contracts';
 import { fork, inTransaction, violatedConstraint } from '../db/sql';
+import { cancelOpenQueuedInputs } from '../db/queued-inputs';
 import { insertTaskRecords, markWorkspaceDeleted, softDeleteTask, storedTaskInput } from '../db/task-records';
 import { businessFailure, type ActivityDeps } from './deps';
 import { beginBuildRows } from './builds';
@@ -13,6 +14,7 @@ import { loadTaskSettings, loadTaskState } from './task-state';
 /** The task soft-deleted (again) and, after a successful delete build, its workspace marked deleted. */
 export async function finalizeDeleteRows(tx: EntityManager, input: { taskId: string; workspaceId: string; buildSucceeded: boolean }): Promise<void> {
   await softDeleteTask(tx, input.taskId);
+  await cancelOpenQueuedInputs(tx, input.taskId);
   if (input.buildSucceeded) await markWorkspaceDeleted(tx, input.workspaceId);
 }
 

@@ -129,6 +129,18 @@ export type AgentReport =
 
 export const agentReportSignal = defineSignal<[AgentReport]>('agentReport');
 
+/**
+ * The task has inputs queued for its AI app (stored by the API first): sent when one is queued and
+ * when the app reports it is idle again while some are left. The run delivers the next one.
+ */
+export const queuedInputsSignal = defineSignal<[]>('queuedInputs');
+
+/** What one delivery attempt of the send queue did, and how many inputs are still open. */
+export interface QueuedDelivery {
+  outcome: 'delivered' | 'busy' | 'empty' | 'inactive';
+  remaining: number;
+}
+
 export interface TaskWorkflowView {
   phase: string;
   latestBuildNumber: number;

@@ -68,6 +68,10 @@ export class TaskRun {
   ownerId = '';
   /** the agent reported since the run last read its state (runs that read reports back) */
   reportsUnread = false;
+  /** inputs are queued for the app: the loop tries to deliver one when the task is idle (queuedInputsSignal) */
+  deliveryWanted = false;
+  /** when to try the send queue again without a wake-up (the app was busy, or more are left); null: not before one */
+  deliveryRetryAtMs: number | null = null;
   /** when this run was asked for the start now under way (create or resume); null when it did not see the request */
   startRequestedAtMs: number | null = null;
   /** how runs started before READ_REPORTED_STATE learn the agent's state; null for current runs */

@@ -254,6 +254,20 @@ export function autoPauseDelayMs(run: TaskRun): number | null {
   return Math.max(0, m.lastWorkingAtMs + idle * 1000 - Date.now());
 }
 
+/** After a delivery that found the app busy, or left more behind: when to try again if no idle report wakes the run first. */
+const DELIVERY_RETRY_MS = 30_000;
+
+/**
+ * The send queue's step: the oldest queued input goes to the app if it is stable (one per call; the
+ * next waits for the app's next idle report). Inputs of a task that is not active wait for its next
+ * start, whose first idle report wakes the run again.
+ */
+export async function deliverQueuedInput(run: TaskRun): Promise<void> {
+  run.deliveryWanted = false;
+  const r = await run.writes.deliverQueuedInput.executeWithOptions({ summary: 'deliver a queued input' }, [{ taskId: run.taskId }]);
+  run.deliveryRetryAtMs = r.remaining > 0 && r.outcome !== 'inactive' ? Date.now() + DELIVERY_RETRY_MS : null;
+}
+
 /** §7.2: a stop build with reason task_auto_pause; Task Paused (idle timeout) once it succeeds. */
 export async function autoPause(run: TaskRun): Promise<void> {
   try {

@@ -13,6 +13,7 @@ import {
   createTaskUpdate,
   deleteTaskUpdate,
   pauseTaskUpdate,
+  queuedInputsSignal,
   resumeTaskUpdate,
   TASK_SEARCH_KEYS,
   TaskFailure,
@@ -23,7 +24,7 @@ import {
 } from './contracts';
 import { asBusinessFailure } from './failures';
 import { TaskRun } from './task-run';
-import { autoPause, autoPauseDelayMs, requestBuild, runBuild, settle } from './task-steps';
+import { autoPause, autoPauseDelayMs, deliverQueuedInput, requestBuild, runBuild, settle } from './task-steps';
 import { buildInFlight, newMemory, type TaskOperation } from './task-state';
 import type { AppStatusState } from '../domain/task-status';
 
@@ -108,6 +109,10 @@ async function runTask(start: TaskWorkflowInput | AdoptTaskInput, lean: boolean)
       await run.readReports();
       continue;
     }
+    if (run.deliveryWanted && run.in('idle')) {
+      await deliverQueuedInput(run);
+      continue;
+    }
     if (input && shouldContinueAsNew()) {
       await condition(allHandlersFinished);
       if (run.queue.length === 0 && !run.in('reserving')) {
@@ -120,8 +125,8 @@ async function runTask(start: TaskWorkflowInput | AdoptTaskInput, lean: boolean)
     }
     // idle, or a failed delete waiting for another: an update, a report or the idle timeout wakes it
     const waiting = run.phase;
-    const wake = () => !run.in(waiting) || run.queue.length > 0 || run.reportsUnread || shouldContinueAsNew();
-    const delay = autoPauseDelayMs(run);
+    const wake = () => !run.in(waiting) || run.queue.length > 0 || run.reportsUnread || run.deliveryWanted || shouldContinueAsNew();
+    const delay = earliest(autoPauseDelayMs(run), run.deliveryRetryAtMs === null ? null : Math.max(0, run.deliveryRetryAtMs - Date.now()));
     if (delay === null) {
       await condition(wake);
     } else if (delay > 0 && (await condition(wake, delay))) {
@@ -129,10 +134,19 @@ async function runTask(start: TaskWorkflowInput | AdoptTaskInput, lean: boolean)
     } else if (autoPauseDelayMs(run) === 0) {
       // reports that pushed the deadline back arrive without waking the loop; re-checked here
       await autoPause(run);
+    } else if (run.deliveryRetryAtMs !== null && run.deliveryRetryAtMs <= Date.now()) {
+      run.deliveryRetryAtMs = null;
+      run.deliveryWanted = true;
     }
   }
   await condition(allHandlersFinished);
   run.publish();
+}
+
+/** The sooner of two optional delays. */
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  return b === null ? a : Math.min(a, b);
 }
 
 /** Every handler is registered before the first await: update-with-start delivers the create update in the very first workflow task. */
@@ -168,6 +182,9 @@ function registerHandlers(run: TaskRun): void {
   setHandler(resumeTaskUpdate, operate('resume'), { validator: validate('resume'), description: 'Start the workspace (reason task_resume)' });
   setHandler(deleteTaskUpdate, operate('delete'), { validator: validate('delete'), description: 'Delete the workspace and the task' });
   setHandler(agentReportSignal, (report) => run.onReport(report));
+  setHandler(queuedInputsSignal, () => {
+    run.deliveryWanted = true;
+  });
   setHandler(taskViewQuery, () => ({
     phase: run.label(),
     latestBuildNumber: run.memory?.records.latestBuild.buildNumber ?? 0,

@@ -1,7 +1,8 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../lib/logger';
-import { agentReportSignal, taskWorkflowId, type AgentReport } from '../../workflows/contracts';
+import { agentReportSignal, queuedInputsSignal, taskWorkflowId, type AgentReport } from '../../workflows/contracts';
+import { hasOpenQueuedInputs } from '../../db/queued-inputs';
 import { reportTarget } from '../../db/tasks';
 import { lockedAgentStatus } from '../../db/agents';
 
@@ -43,18 +44,40 @@ export async function signalAgentReport(
   const target = await reportTarget(deps.em, workspaceId);
   if (!target || target.buildNumber !== report.buildNumber || target.transition !== 'start') return;
   if (report.kind === 'app_status' && !target.autoPauses) return;
-  const taskId = target.taskId;
+  await signalWithin(deps, target.taskId, report.kind, (h) => h.signal(agentReportSignal, report));
+}
+
+type Deps = { temporal: Client; em: EntityManager; log: Logger };
+
+/** Sends a signal to the task's workflow, giving up (logged) after SIGNAL_TIMEOUT_MS: what it announces is stored already. */
+async function signalWithin(deps: Deps, taskId: string, what: string, send: (h: WorkflowHandle) => Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      deps.temporal.workflow.getHandle(taskWorkflowId(taskId)).signal(agentReportSignal, report),
+      send(deps.temporal.workflow.getHandle(taskWorkflowId(taskId))),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${SIGNAL_TIMEOUT_MS} ms`)), SIGNAL_TIMEOUT_MS);
       }),
     ]);
   } catch (err) {
-    deps.log.info({ err: (err as Error).message, taskId, kind: report.kind }, 'agent report stored but not signalled');
+    deps.log.info({ err: (err as Error).message, taskId, kind: what }, 'stored but not signalled');
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Wakes the task's workflow to deliver its next queued input (the send queue). */
+export function signalQueuedInputs(deps: Deps, taskId: string): Promise<void> {
+  return signalWithin(deps, taskId, 'queued_inputs', (h) => h.signal(queuedInputsSignal));
+}
+
+/**
+ * An app that reports anything but `working` (idle, complete, failure) may take input again: when the
+ * task of the workspace's running start build has inputs queued, its workflow is woken to deliver one.
+ */
+export async function wakeQueueOnIdle(deps: Deps, workspaceId: string, state: string): Promise<void> {
+  if (state === 'working') return;
+  const target = await reportTarget(deps.em, workspaceId);
+  if (!target || target.transition !== 'start') return;
+  if (await hasOpenQueuedInputs(deps.em, target.taskId)) await signalQueuedInputs(deps, target.taskId);
 }

@@ -20,6 +20,21 @@ export const taskStateEntrySchema = z
   .object({ timestamp: z.string(), state: z.string(), message: z.string(), uri: z.string() })
   .openapi('TaskStateEntry');
 
+/** An input waiting in the task's send queue (beyond Coder; README, "Queued input"). */
+export const queuedInputSchema = z
+  .object({
+    id: z.string().uuid(),
+    input: z.string(),
+    state: z.enum(['queued', 'delivering', 'delivered', 'cancelled']),
+    created_at: z.string(),
+  })
+  .openapi('QueuedInput');
+export type QueuedInputJson = z.infer<typeof queuedInputSchema>;
+
+export function queuedInputJson(q: { id: string; input: string; state: QueuedInputJson['state']; createdAt: string }): QueuedInputJson {
+  return { id: q.id, input: q.input, state: q.state, created_at: q.createdAt };
+}
+
 export const taskSchema = z
   .object({
     id: z.string().uuid(),
@@ -47,6 +62,8 @@ export const taskSchema = z
     current_state: taskStateEntrySchema.nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    /** beyond Coder: the inputs of the send queue not delivered yet, oldest first (GET of one task) */
+    queued_inputs: z.array(queuedInputSchema).optional(),
   })
   .openapi('Task');
 export type TaskJson = z.infer<typeof taskSchema>;

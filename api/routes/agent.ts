@@ -7,7 +7,7 @@ import { replaceNul } from '../middleware/unstorable-text';
 import { recordAppStatus } from '../agent/app-status';
 import { loadManifest, manifestSchema } from '../agent/manifest';
 import { storeAppHealth, storeLifecycle } from '../agent/reports';
-import { movesTaskStatus, signalAgentReport } from '../agent/signal';
+import { movesTaskStatus, signalAgentReport, wakeQueueOnIdle } from '../agent/signal';
 import {
   SNAPSHOT_BODY_LIMIT,
   checkSnapshotQuery,
@@ -209,6 +209,7 @@ export function registerAgentRoutes(api: ApiApp, deps: AppDeps): void {
     // only a status that proves the agent busy moves the auto-pause deadline (§4.2)
     const bumps = shouldBumpActivity(status.previous, status.state);
     await signal(c, { kind: 'app_status', agentId: agent.agentId, buildNumber: agent.buildNumber, appId: status.appId, state: status.state }, bumps);
+    await wakeQueueOnIdle({ temporal: deps.temporal, em: c.get('em'), log: c.get('log') }, agent.workspaceId, status.state);
     return c.json(
       {
         id: status.id,

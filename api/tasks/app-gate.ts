@@ -37,7 +37,7 @@ function checkStatus(task: TaskRecord): void {
 }
 
 /** Application connect: the workspace owner, or a site owner (org admins manage but do not connect). */
-async function connectableWorkspace(em: EntityManager, actor: Actor, workspaceId: string): Promise<void> {
+export async function connectableWorkspace(em: EntityManager, actor: Actor, workspaceId: string): Promise<void> {
   const ownerId = await orInternal('Internal error fetching workspace.', () => workspaceOwnerId(em, workspaceId));
   if (!ownerId) throw notFound();
   if (ownerId !== actor.userId && !actor.isSiteOwner) throw notFound();

@@ -4,13 +4,14 @@ import { ApiError, notFound } from '../../errors';
 import { requireUser } from '../../middleware/auth';
 import { auditWorkflowAction, auditedTransaction, type PendingEntry } from '../../audit';
 import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common';
-import { taskJson, taskSchema } from '../../dto/task';
+import { queuedInputJson, taskJson, taskSchema } from '../../dto/task';
 import { resolveTaskPath } from '../../tasks/params';
 import { requestTaskBuild } from '../../tasks/builds';
 import { orInternal } from '../../tasks/internal';
 import { idempotencyKey } from '../../idempotency';
 import { workspaceExists } from '../../../db/workspaces';
 import { softDeleteTask } from '../../../db/task-records';
+import { openQueuedInputs } from '../../../db/queued-inputs';
 import { taskParams } from '../../tasks/schemas';
 
 // GET and DELETE /tasks/{user}/{task} (spec §3.4, §3.5).
@@ -32,7 +33,8 @@ export function registerReadDeleteRoutes(api: ApiApp, deps: AppDeps): void {
       if (!task.workspaceId) throw new ApiError(500, 'Internal error fetching task.', 'Task workspace ID is invalid.');
       // A deleted workspace still answers; a workspace without a build or template does not.
       if (!task.workspace || !task.latestBuild) throw notFound();
-      return c.json(taskJson(task), 200);
+      const queued = await orInternal('Internal error fetching task.', () => openQueuedInputs(c.get('em'), [task.id]));
+      return c.json({ ...taskJson(task), queued_inputs: (queued.get(task.id) ?? []).map(queuedInputJson) }, 200);
     },
   );
 
