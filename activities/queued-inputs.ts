@@ -1,4 +1,4 @@
-import { AgentApiClient, type AgentMessage } from '../agent/agentapi-client';
+import { AgentApiClient, AgentApiError, type AgentMessage } from '../agent/agentapi-client';
 import { fork, inTransaction } from '../db/sql';
 import { countOpenQueuedInputs, deliveryTarget, lockNextQueuedInput, markDelivered, markDelivering } from '../db/queued-inputs';
 import type { QueuedDelivery } from '../workflows/contracts';
@@ -34,33 +34,45 @@ export function createQueuedInputActivities(deps: ActivityDeps) {
   return {
     /** Delivers the task's oldest queued input if its app is stable now; says what happened and how many are left. */
     async deliverQueuedInput(input: { taskId: string }): Promise<QueuedDelivery> {
-      const em = fork(deps.orm);
-      const target = await deliveryTarget(em, input.taskId);
-      if (!target || target.status !== 'active' || !target.appUrl) {
-        return { outcome: 'inactive', remaining: target ? await countOpenQueuedInputs(em, input.taskId) : 0 };
+      try {
+        return await deliverOne(input.taskId);
+      } catch (err) {
+        // an app that cannot be reached or refuses is tried again later, like a busy one (a row left
+        // `delivering` is checked against the conversation then); anything else (the database) is retried
+        if (!(err instanceof AgentApiError)) throw err;
+        deps.log.info({ taskId: input.taskId, err: err.message }, 'queued input not delivered: the app did not answer');
+        return { outcome: 'busy', remaining: await countOpenQueuedInputs(fork(deps.orm), input.taskId) };
       }
-      const client = new AgentApiClient(target.appUrl, { timeoutMs: APP_TIMEOUT_MS });
-      const claimed = await inTransaction(deps.orm, async (tx) => {
-        const next = await lockNextQueuedInput(tx, input.taskId);
-        if (!next) return null;
-        const messages = await client.getMessages();
-        if (next.state === 'delivering' && next.lastMessageId !== null && wentIn(messages, next.lastMessageId, next.input)) {
-          return { ...next, alreadyIn: true, after: next.lastMessageId };
-        }
-        if ((await client.getStatus()).status !== 'stable') return 'busy' as const;
-        const after = newestId(messages);
-        await markDelivering(tx, next.id, after);
-        return { ...next, alreadyIn: false, after };
-      });
-      if (claimed === null) return { outcome: 'empty', remaining: 0 };
-      if (claimed === 'busy') return { outcome: 'busy', remaining: await countOpenQueuedInputs(em, input.taskId) };
-      if (!claimed.alreadyIn) {
-        await client.postMessage(claimed.input, 'user');
-        await tookUp(client, claimed.after);
-      }
-      await markDelivered(em, claimed.id);
-      deps.log.info({ taskId: input.taskId, queuedInputId: claimed.id, recovered: claimed.alreadyIn }, 'queued input delivered');
-      return { outcome: 'delivered', remaining: await countOpenQueuedInputs(em, input.taskId) };
     },
   };
+
+  async function deliverOne(taskId: string): Promise<QueuedDelivery> {
+    const em = fork(deps.orm);
+    const target = await deliveryTarget(em, taskId);
+    if (!target || target.status !== 'active' || !target.appUrl) {
+      return { outcome: 'inactive', remaining: target ? await countOpenQueuedInputs(em, taskId) : 0 };
+    }
+    const client = new AgentApiClient(target.appUrl, { timeoutMs: APP_TIMEOUT_MS });
+    const claimed = await inTransaction(deps.orm, async (tx) => {
+      const next = await lockNextQueuedInput(tx, taskId);
+      if (!next) return null;
+      const messages = await client.getMessages();
+      if (next.state === 'delivering' && next.lastMessageId !== null && wentIn(messages, next.lastMessageId, next.input)) {
+        return { ...next, alreadyIn: true, after: next.lastMessageId };
+      }
+      if ((await client.getStatus()).status !== 'stable') return 'busy' as const;
+      const after = newestId(messages);
+      await markDelivering(tx, next.id, after);
+      return { ...next, alreadyIn: false, after };
+    });
+    if (claimed === null) return { outcome: 'empty', remaining: 0 };
+    if (claimed === 'busy') return { outcome: 'busy', remaining: await countOpenQueuedInputs(em, taskId) };
+    if (!claimed.alreadyIn) {
+      await client.postMessage(claimed.input, 'user');
+      await tookUp(client, claimed.after);
+    }
+    await markDelivered(em, claimed.id);
+    deps.log.info({ taskId, queuedInputId: claimed.id, recovered: claimed.alreadyIn }, 'queued input delivered');
+    return { outcome: 'delivered', remaining: await countOpenQueuedInputs(em, taskId) };
+  }
 }

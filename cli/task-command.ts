@@ -4,6 +4,7 @@ import { deleteSpec, pauseSpec, resumeSpec, runDelete, runPause, runResume } fro
 import { listSpec, runList } from './task-list';
 import { logsSpec, runLogs } from './task-logs';
 import { runSend, sendSpec } from './task-send';
+import { queueSpec, runQueue } from './task-queue';
 import { runStatus, statusSpec } from './task-status';
 
 // `taskd task` (alias `tasks`): the subcommands of Coder's `coder task`, with their aliases.
@@ -14,6 +15,7 @@ const SUBCOMMANDS: { names: string[]; summary: string; run: (argv: string[]) => 
   { names: ['status', 'stat'], summary: statusSpec.summary, run: runStatus },
   { names: ['logs'], summary: logsSpec.summary, run: runLogs },
   { names: ['send'], summary: sendSpec.summary, run: runSend },
+  { names: ['queue'], summary: queueSpec.summary, run: runQueue },
   { names: ['pause'], summary: pauseSpec.summary, run: runPause },
   { names: ['resume'], summary: resumeSpec.summary, run: runResume },
   { names: ['delete', 'rm'], summary: deleteSpec.summary, run: runDelete },

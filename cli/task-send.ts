@@ -3,7 +3,7 @@ import { during } from './client';
 import { authenticatedClient } from './credentials';
 import { Progress } from './progress';
 import { readAllStdin } from './prompt';
-import { displayName, resolveTask, resumeTask, sendToTask } from './tasks-api';
+import { displayName, queueForTask, resolveTask, resumeTask, sendToTask } from './tasks-api';
 import { waitForActive, waitForBuild, waitForIdle } from './task-wait';
 
 // `taskd task send <task> [<input>]` (spec §8): a paused task is resumed first and a starting one
@@ -19,10 +19,15 @@ export const sendSpec: CommandSpec = {
   positionals: { min: 1, max: 2 },
   options: {
     stdin: { type: 'boolean', description: 'Read the input from stdin.' },
+    queue: {
+      type: 'boolean',
+      description: 'Queue the input on the server and return at once: it is delivered in order when the agent is next idle (a paused task is resumed).',
+    },
   },
   examples: [
     ['Send input to a task', 'taskd task send task1 "Please also add unit tests"'],
     ['Send input from stdin', 'echo "Please also add unit tests" | taskd task send task1 --stdin'],
+    ['Queue input while the agent works', 'taskd task send --queue task1 "Then update the changelog"'],
   ],
 };
 
@@ -42,6 +47,11 @@ export async function runSend(argv: string[]): Promise<void> {
   const client = authenticatedClient();
   let task = await resolveTask(client, args[0]);
   const display = displayName(task);
+  if (flags.bool('queue')) {
+    const queued = await during(`queue input for task "${display}"`, () => queueForTask(client, task, input));
+    process.stdout.write(`Queued input ${queued.id} for task "${display}"; it is delivered when the agent is next idle.\n`);
+    return;
+  }
   const progress = new Progress();
   try {
     switch (task.status) {

@@ -130,6 +130,26 @@ export function sendToTask(client: TaskdClient, task: Task, input: string): Prom
   return client.post<void>(`${taskPath(task)}/send`, { input });
 }
 
+export interface QueuedInput {
+  id: string;
+  input: string;
+  state: string;
+  created_at: string;
+}
+
+/** Queues input (beyond Coder): delivered by the server when the app is next idle; a paused task is resumed first. */
+export function queueForTask(client: TaskdClient, task: Task, input: string): Promise<QueuedInput> {
+  return client.post<QueuedInput>(`${taskPath(task)}/send?queue=true&resume=true`, { input });
+}
+
+export async function queuedInputs(client: TaskdClient, task: Task): Promise<QueuedInput[]> {
+  return (await client.get<{ queued_inputs: QueuedInput[] }>(`${taskPath(task)}/queued-inputs`)).queued_inputs;
+}
+
+export function cancelQueuedInput(client: TaskdClient, task: Task, id: string): Promise<void> {
+  return client.delete<void>(`${taskPath(task)}/queued-inputs/${seg(id)}`);
+}
+
 export function taskLogs(client: TaskdClient, task: Task): Promise<TaskLogs> {
   return client.get<TaskLogs>(`${taskPath(task)}/logs`);
 }

@@ -22,6 +22,8 @@ export function allowed(task) {
     resume: !building && ws !== 'running' && ws !== 'deleted',
     del: !building,
     send: task.status === 'active' && task.current_state?.state !== 'working',
+    // beyond Coder: the server's send queue takes input while the agent works, or the task is paused
+    queue: task.status === 'paused' || (task.status === 'active' && task.current_state?.state === 'working'),
   };
 }
 
@@ -77,6 +79,8 @@ export function taskView(main, ctx, [owner, ref]) {
   });
   const send = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Send');
   const sendHint = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const queueList = h('ul', { class: 'queued-inputs', 'aria-label': 'Queued messages' });
+  let queueLoadedAt = 0;
   let task = null;
   let gone = false;
   // after a pause/resume request, the buttons wait for the task to show the new build
@@ -95,6 +99,7 @@ export function taskView(main, ctx, [owner, ref]) {
       () => sendMessage(),
       field('Message to the agent', message),
       sendHint,
+      queueList,
       h('div', { class: 'actions' }, send),
     ),
     buildLog.element,
@@ -125,10 +130,41 @@ export function taskView(main, ctx, [owner, ref]) {
     pause.disabled = waiting || !can.pause;
     resume.disabled = waiting || !can.resume;
     del.disabled = waiting || !can.del;
-    message.disabled = gone || task.status !== 'active';
-    send.disabled = !can.send;
-    sendHint.textContent =
-      task.status !== 'active' ? 'You can send messages while the task is active.' : can.send ? '' : 'The agent is working; you can send once it is idle.';
+    message.disabled = gone || !(can.send || can.queue);
+    send.disabled = !(can.send || can.queue);
+    replace(send, can.send ? 'Send' : 'Queue');
+    sendHint.textContent = can.send
+      ? ''
+      : can.queue
+        ? task.status === 'paused'
+          ? 'The task is paused: the message is queued and the task resumed; it is delivered once the agent is ready.'
+          : 'The agent is working: the message is queued and delivered when it is next idle.'
+        : 'You can send messages while the task is active.';
+    if (!gone && Date.now() - queueLoadedAt > 1000) void loadQueue();
+  }
+
+  async function loadQueue() {
+    queueLoadedAt = Date.now();
+    let queued = [];
+    try {
+      queued = (await api('GET', `/tasks/${seg(task.owner_name)}/${task.id}/queued-inputs`)).queued_inputs;
+    } catch {
+      return; // the live view shows what is wrong with the task; the queue is shown again on its next change
+    }
+    replace(
+      queueList,
+      queued.map((q) => {
+        const cancel = h('button', { type: 'button', disabled: q.state !== 'queued' }, 'Cancel');
+        cancel.addEventListener('click', () =>
+          busy(cancel, errors, async () => {
+            await api('DELETE', `/tasks/${seg(task.owner_name)}/${task.id}/queued-inputs/${q.id}`);
+            announce('Queued message cancelled.');
+            await loadQueue();
+          }),
+        );
+        return h('li', {}, h('span', { class: 'queued-state' }, q.state === 'queued' ? 'Queued' : 'Delivering'), ' ', h('span', { class: 'queued-text' }, q.input), ' ', cancel);
+      }),
+    );
   }
 
   async function action(button, path, verb) {
@@ -167,9 +203,15 @@ export function taskView(main, ctx, [owner, ref]) {
       message.focus();
       return;
     }
+    const queue = !allowed(task).send;
     await busy(send, errors, async () => {
-      await api('POST', `/tasks/${seg(task.owner_name)}/${task.id}/send`, { input: message.value });
+      const query = queue ? `?queue=true${task.status === 'paused' ? '&resume=true' : ''}` : '';
+      await api('POST', `/tasks/${seg(task.owner_name)}/${task.id}/send${query}`, { input: message.value });
       message.value = '';
+      if (queue) {
+        announce('Message queued.');
+        await loadQueue();
+      }
     }, render);
   }
 

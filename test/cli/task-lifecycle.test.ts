@@ -122,6 +122,23 @@ describe('a task through its life, by the CLI', () => {
     assert.match(logs.stdout, /^input\s+Welcome back$/m);
   });
 
+  test('send --queue returns at once and the server delivers the input; task queue lists and cancels', async () => {
+    const queued = await cliOk(['task', 'send', '--queue', 'talk', 'Queued hello'], env);
+    assert.match(queued.stdout, /^Queued input [0-9a-f-]{36} for task "owner\/talk"/);
+    await waitFor(async () => /^input\s+Queued hello$/m.test((await cliOk(['task', 'logs', 'talk'], env)).stdout), { what: 'queued input delivered' });
+
+    // a paused task keeps what is queued without resume=true: listed, then cancelled
+    await cliOk(['task', 'pause', 'talk', '-y'], env);
+    const held = await stack.api('POST', '/api/v2/tasks/me/talk/send?queue=true', { token, body: { input: 'Held for later' } });
+    assert.equal(held.status, 202, JSON.stringify(held.body));
+    const listed = await cliOk(['task', 'queue', 'talk'], env);
+    assert.match(listed.stdout, /^ID\s+STATE\s+QUEUED\s+INPUT$/m);
+    assert.match(listed.stdout, new RegExp(`^${held.body.id}\\s+queued\\s+.*Held for later$`, 'm'));
+    const cancelled = await cliOk(['task', 'queue', 'talk', '--cancel', held.body.id], env);
+    assert.match(cancelled.stdout, /^Cancelled queued input /);
+    assert.deepEqual(JSON.parse((await cliOk(['task', 'queue', 'talk', '-o', 'json'], env)).stdout), []);
+  });
+
   test('delete removes several tasks after one confirmation; they are then unknown', async () => {
     await cliOk(['task', 'create', '--name', 'other', 'Second task'], env);
     const res = await cliOk(['task', 'rm', 'talk', 'owner/other', '-y'], env);

@@ -204,7 +204,9 @@ describe('dashboard', () => {
     await page.getByRole('heading', { level: 2, name: 'Saved conversation' }).waitFor();
     await page.locator('.message-output', { hasText: 'Most repeated word' }).waitFor();
     await page.locator('.message-input', { hasText: PROMPT }).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true);
+    // a paused task takes input only through the server's queue, which resumes it
+    assert.equal(await page.getByRole('button', { name: 'Queue', exact: true }).isEnabled(), true);
+    await page.locator('.send-box .hint', { hasText: 'The task is paused: the message is queued' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Pause' }).isDisabled(), true);
     await page.getByRole('button', { name: 'Resume' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
     await shot('task-paused');
