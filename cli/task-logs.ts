@@ -44,8 +44,10 @@ export async function runLogs(argv: string[]): Promise<void> {
   const task = await resolveTask(client, args[0]);
 
   if (!flags.bool('follow')) {
-    const { logs } = await during('get task logs', () => taskLogs(client, task));
-    writeOut(json ? renderJson(logs) : renderTable(columns, logs.map(logRow)));
+    const { logs, queued = [] } = await during('get task logs', () => taskLogs(client, task));
+    // queued inputs (task send --queue) follow the conversation, marked as such
+    const waiting = queued.map((q) => ({ id: '-', type: 'queued', content: q.input, time: q.created_at }));
+    writeOut(json ? renderJson(logs) : renderTable(columns, [...logs.map(logRow), ...waiting]));
     return;
   }
 

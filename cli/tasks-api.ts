@@ -48,6 +48,8 @@ export interface TaskLogs {
   logs: TaskLogEntry[];
   snapshot?: boolean;
   snapshot_at?: string;
+  /** beyond Coder: inputs queued for the agent, not in the conversation yet */
+  queued?: QueuedInput[];
 }
 
 export interface WorkspaceBuild {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { workspaceBuildSchema } from '../dto/workspace-build';
+import { queuedInputSchema } from '../dto/task';
 import { SPACE_CLASS } from '../../domain/go-text';
 
 // Request and response schemas of the /tasks routes (spec §1.3). Request fields are lenient where
@@ -61,7 +62,13 @@ export const taskLogEntrySchema = z
   .openapi('TaskLogEntry');
 
 export const taskLogsResponse = z
-  .object({ logs: z.array(taskLogEntrySchema), snapshot: z.literal(true).optional(), snapshot_at: z.string().optional() })
+  .object({
+    logs: z.array(taskLogEntrySchema),
+    snapshot: z.literal(true).optional(),
+    snapshot_at: z.string().optional(),
+    /** beyond Coder: inputs queued for the app and not in the conversation yet, oldest first (only when there are any) */
+    queued: z.array(queuedInputSchema).optional(),
+  })
   .openapi('TaskLogsResponse');
 
 export const buildResponse = z.object({ workspace_build: workspaceBuildSchema }).openapi('PauseTaskResponse');

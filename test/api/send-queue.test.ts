@@ -141,6 +141,9 @@ describe('send queue', () => {
     const kept = await queue(id, 'While paused');
     const dropped = await queue(id, 'Never mind');
     assert.equal(kept.status, 202);
+    const stored = (await get(`${id}/logs`)).body;
+    assert.equal(stored.snapshot, true);
+    assert.deepEqual(stored.queued.map((q: Queued) => [q.input, q.state]), [['While paused', 'queued'], ['Never mind', 'queued']], 'the logs show what waits');
     const cancel = await stack.api('DELETE', `/api/v2/tasks/me/${id}/queued-inputs/${dropped.body.id}`, { token });
     assert.equal(cancel.status, 204, JSON.stringify(cancel.body));
     const again = await stack.api('DELETE', `/api/v2/tasks/me/${id}/queued-inputs/${dropped.body.id}`, { token });

@@ -131,6 +131,7 @@ describe('a task through its life, by the CLI', () => {
     await cliOk(['task', 'pause', 'talk', '-y'], env);
     const held = await stack.api('POST', '/api/v2/tasks/me/talk/send?queue=true', { token, body: { input: 'Held for later' } });
     assert.equal(held.status, 202, JSON.stringify(held.body));
+    assert.match((await cliOk(['task', 'logs', 'talk'], env)).stdout, /^queued\s+Held for later$/m);
     const listed = await cliOk(['task', 'queue', 'talk'], env);
     assert.match(listed.stdout, /^ID\s+STATE\s+QUEUED\s+INPUT$/m);
     assert.match(listed.stdout, new RegExp(`^${held.body.id}\\s+queued\\s+.*Held for later$`, 'm'));

@@ -6,12 +6,16 @@ import { SESSION_SECURITY, errorResponses, jsonContent } from '../../dto/common'
 import { resolveTaskPath } from '../../tasks/params';
 import { taskAppClient } from '../../tasks/app-gate';
 import { storedTaskLogs } from '../../tasks/stored-logs';
+import { orInternal } from '../../tasks/internal';
+import { queuedInputJson } from '../../dto/task';
+import { openQueuedInputs } from '../../../db/queued-inputs';
 import { taskLogsResponse, taskParams } from '../../tasks/schemas';
 import { AgentApiError } from '../../../agent/agentapi-client';
 import { InvalidMessageRoleError, messagesToLogs } from '../../../domain/log-snapshot';
 
 // GET /tasks/{user}/{task}/logs (spec §3.8): live from the task app while the task is active,
-// from what was stored while it is paused or starting, and refused in error/unknown states.
+// from what was stored while it is paused or starting, and refused in error/unknown states. Beyond
+// Coder, `queued` lists the inputs of the send queue not delivered yet (absent when there are none).
 
 export function registerLogsRoute(api: ApiApp, _deps: AppDeps): void {
   api.openapi(
@@ -27,11 +31,15 @@ export function registerLogsRoute(api: ApiApp, _deps: AppDeps): void {
     }),
     async (c) => {
       const task = await resolveTaskPath(c.get('em'), c.get('actor'), c.req.valid('param'));
+      const withQueue = async <T extends object>(body: T) => {
+        const open = (await orInternal('Internal error fetching queued inputs.', () => openQueuedInputs(c.get('em'), [task.id]))).get(task.id) ?? [];
+        return open.length === 0 ? body : { ...body, queued: open.map(queuedInputJson) };
+      };
       switch (task.status) {
         case 'active': {
           const client = await taskAppClient(c.get('em'), c.get('actor'), task);
           try {
-            return c.json({ logs: messagesToLogs(await client.getMessages()) }, 200);
+            return c.json(await withQueue({ logs: messagesToLogs(await client.getMessages()) }), 200);
           } catch (err) {
             // the client rejects a body that breaks the AgentAPI schema (an unknown role included)
             if ((err instanceof AgentApiError && err.kind === 'protocol') || err instanceof InvalidMessageRoleError) {
@@ -43,7 +51,7 @@ export function registerLogsRoute(api: ApiApp, _deps: AppDeps): void {
         case 'paused':
         case 'pending':
         case 'initializing':
-          return c.json(await storedTaskLogs(c.get('em'), task.id), 200);
+          return c.json(await withQueue(await storedTaskLogs(c.get('em'), task.id)), 200);
         case 'error':
         case 'unknown':
           throw conflict('Cannot fetch logs for task in current state.', `Task status is "${task.status}".`);
