@@ -10,6 +10,8 @@ import { createAiTemplate, setupOwner } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { stopAllWorkspaces } from '../../provisioner/process';
 import { AgentApiClient } from '../../agent/agentapi-client';
+import { startFixtureWorker } from '../helpers/child-worker';
+import type { ChildProcess } from 'node:child_process';
 
 let stack: TestStack;
 let token: string;
@@ -27,7 +29,9 @@ before(async () => {
   const { version } = await createAiTemplate(stack, token, owner.org.id, { name: 'builtin', workspace });
   versionId = version.id;
 });
+const children = new Set<ChildProcess>();
 after(async () => {
+  for (const c of children) c.kill('SIGKILL');
   if (stack) await stopAllWorkspaces({ dataDir: stack.config.dataDir, log: stack.log, stopGraceMs: 2_000 });
   await stack?.close();
 });
@@ -174,6 +178,26 @@ describe('send queue', () => {
     }
     await drained(id, 'No worker yet');
     assert.equal((await inputs(id)).filter((t) => t === 'No worker yet').length, 1);
+  });
+
+  test('a worker SIGKILLed after a delivery, before its history records it: the next worker delivers the rest, nothing twice', async () => {
+    const restart = await stack.stopWorker();
+    try {
+      const holding = await startFixtureWorker(stack, children, { TASKD_TEST_HOLD_AFTER: 'deliverQueuedInput' });
+      assert.equal((await queue(id, 'Delivered, then killed')).status, 202);
+      assert.equal((await queue(id, 'After the kill')).status, 202);
+      await holding.said('held-after:deliverQueuedInput');
+      holding.kill('SIGKILL');
+      await new Promise((r) => holding.once('exit', r));
+    } finally {
+      await restart();
+    }
+    // the workflow runs its local activity again on the new worker: it finds the first delivered
+    await drained(id, 'After the kill', 60_000);
+    const all = await inputs(id);
+    assert.equal(all.filter((t) => t === 'Delivered, then killed').length, 1);
+    assert.equal(all.filter((t) => t === 'After the kill').length, 1);
+    assert.ok(all.indexOf('Delivered, then killed') < all.indexOf('After the kill'));
   });
 
   test('a delivery cut short after the app took the input is finished without sending it again, and one cut short before is sent once', async () => {

@@ -1,6 +1,6 @@
 // taskd's production entries (worker.ts, api/server.ts) in processes of their own on a test stack,
 // so a test can SIGKILL one as a crash would, or read what only a whole process serves (its metrics).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess as NodeChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../devstack/free-port';
 import type { TestStack } from './stack';
@@ -112,4 +112,34 @@ export async function startChildApi(stack: TestStack, env: Record<string, string
       return { status: res.status, body: text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text };
     },
   };
+}
+
+export type FixtureWorker = NodeChildProcess & { said(line: string): Promise<void> };
+
+/**
+ * A worker of test/workflows/fixtures/worker-child.ts (it can hold inside an activity:
+ * TASKD_TEST_HOLD_AFTER), added to `children`, which the calling file SIGKILLs at its end whatever
+ * happened: a child left running would poll the next test's queue and stall its workflows.
+ */
+export function startFixtureWorker(stack: TestStack, children: Set<NodeChildProcess>, env: Record<string, string> = {}): Promise<FixtureWorker> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'workflows', 'fixtures', 'worker-child.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  // a loaded machine (the whole suite at once) can take a while to compile and start a worker
+  const said = (line: string) => waitFor(() => out.includes(line), { what: `the worker to say ${line}`, timeoutMs: 90_000 }).then(() => undefined);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`worker child exited early (${code})`)));
+    said('worker-ready').then(
+      () => resolve(Object.assign(child, { said })),
+      (err) => {
+        child.kill('SIGKILL');
+        reject(err);
+      },
+    );
+  });
 }

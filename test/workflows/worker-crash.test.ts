@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
-import { stackWorkerEnv } from '../helpers/child-worker';
+import { startFixtureWorker } from '../helpers/child-worker';
 import { pauseTaskUpdate } from '../../workflows/contracts';
 import { buildsOf, createTask, notificationsOf, operate, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
@@ -18,28 +17,7 @@ after(() => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-function startChildWorker(stack: TestStack, env: Record<string, string> = {}): Promise<ChildProcess & { said(line: string): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'worker-child.ts')], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, ...stackWorkerEnv(stack), LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (chunk) => (out += chunk));
-  // a loaded machine (the whole suite at once) can take a while to compile and start a worker
-  const said = (line: string) => waitFor(() => out.includes(line), { what: `the worker to say ${line}`, timeoutMs: 90_000 }).then(() => undefined);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker child exited early (${code})`)));
-    said('worker-ready').then(
-      () => resolve(Object.assign(child, { said })),
-      (err) => {
-        child.kill('SIGKILL');
-        reject(err);
-      },
-    );
-  });
-}
+const startChildWorker = (stack: TestStack, env: Record<string, string> = {}) => startFixtureWorker(stack, children, env);
 
 describe('task workflow: worker killed mid-build', () => {
   let stack: TestStack;
