@@ -7,7 +7,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { assertReplays, RECORDED_HISTORIES, recordedHistories } from '../helpers/replay';
 import { workerMetrics } from '../../worker/metrics';
-import { agentReportSignal, deleteTaskUpdate, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
+import { agentReportSignal, deleteTaskUpdate, queuedInputsSignal, pauseTaskUpdate, resumeTaskUpdate, taskViewQuery } from '../../workflows/contracts';
 import { createTask, handleOf, operate, readTask, rows, seedOwner, seedVersion, taskInput, waitForStatus } from './support';
 
 // Recorded histories of real task lifecycles are replayed against the current workflow code: a
@@ -157,6 +157,22 @@ describe('task workflow replay', () => {
       await operate(stack, stuck.taskId, deleteTaskUpdate, { ...req, orphan: true });
       await handleOf(stack, stuck.taskId).result();
       await save(stack, 'failed-delete-retried-then-orphaned', stuck.taskId);
+
+      // the send queue: an input queued for an app that does not answer is tried, then retried later;
+      // paused meanwhile (the next try finds the task inactive), then deleted with the input still queued
+      const queueing = taskInput(seed, version, { name: 'recorded-send-queue' });
+      await createTask(stack, queueing);
+      await waitForStatus(stack, queueing.taskId, 'active');
+      await rows(stack, `update workspace_apps set url = 'http://127.0.0.1:9' where agent_id = (select workspace_agent_id from tasks_with_status where id = ?)`, [queueing.taskId]);
+      await rows(stack, `insert into task_queued_inputs (id, task_id, input, created_by) values (gen_random_uuid(), ?, 'queued input', ?)`, [queueing.taskId, seed.userId]);
+      await handleOf(stack, queueing.taskId).signal(queuedInputsSignal);
+      await waitFor(() => ran(stack, queueing.taskId, 'deliverQueuedInput'), { what: 'a delivery tried' });
+      await operate(stack, queueing.taskId, pauseTaskUpdate, req);
+      await waitForStatus(stack, queueing.taskId, 'paused');
+      await handleOf(stack, queueing.taskId).signal(queuedInputsSignal);
+      await operate(stack, queueing.taskId, deleteTaskUpdate, req);
+      await handleOf(stack, queueing.taskId).result();
+      await save(stack, 'send-queue', queueing.taskId);
     } finally {
       await stack.close();
     }
