@@ -3,8 +3,8 @@
 # `temporal-admin-tools` service before the api and worker start.
 #
 #   1. waits until the frontend serves;
-#   2. makes sure $TEMPORAL_NAMESPACE exists (auto-setup creates it in the
-#      background, so it may not exist yet when the server first reports SERVING);
+#   2. makes sure $TEMPORAL_NAMESPACE exists (temporalio/server creates no
+#      namespace of its own; this creates it on the first `up`);
 #   3. registers the custom search attributes in $TASKD_SEARCH_ATTRIBUTES
 #      ("Name=Type Name=Type ...", the list workflows/contracts.ts exports);
 #   4. waits until a visibility query naming every attribute is accepted, i.e.

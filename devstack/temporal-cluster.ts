@@ -95,6 +95,21 @@ export function postgresTarget(url: string): PostgresTarget {
   };
 }
 
+/** The schemas built into temporal-sql-tool for Temporal's two databases (history, visibility). */
+export const TEMPORAL_SCHEMAS = { temporal: 'postgresql/v12/temporal', visibility: 'postgresql/v12/visibility' } as const;
+
+/**
+ * The SQL tool's steps for one database, after its connection flags: deploy/temporal-schema.sh runs
+ * the same ones for docker-compose.yml (test/compose/compose.test.ts checks that it does).
+ */
+export function temporalSchemaSteps(schema: string): { args: string[]; tolerate?: RegExp }[] {
+  return [
+    { args: ['create-database'], tolerate: /already exists/ },
+    { args: ['setup-schema', '-v', '0.0'] },
+    { args: ['update-schema', '--schema-name', schema] },
+  ];
+}
+
 /**
  * Creates Temporal's two databases and brings their schemas to the version this server needs, with
  * its SQL tool and the schemas built into it — the steps docker-compose.yml's schema job runs with
@@ -111,19 +126,16 @@ export async function setupTemporalSchema(opts: {
   // the password goes in the environment (the tool reads SQL_PASSWORD), never on a command line
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SQL_PASSWORD: password };
   for (const [database, schema] of [
-    [opts.database, 'postgresql/v12/temporal'],
-    [opts.visibilityDatabase, 'postgresql/v12/visibility'],
+    [opts.database, TEMPORAL_SCHEMAS.temporal],
+    [opts.visibilityDatabase, TEMPORAL_SCHEMAS.visibility],
   ] as const) {
-    const tool = async (what: string, args: string[], tolerate?: RegExp) => {
-      const base = ['--plugin', 'postgres12', '--ep', host, '-p', String(port), '-u', user, '--db', database];
-      const r = await runCommand(opts.sqlTool, [...base, ...args], { env, timeoutMs: 5 * 60_000 });
-      if (r.code !== 0 && !(tolerate && tolerate.test(r.stdout + r.stderr))) {
-        throw new Error(describeFailure(`temporal-sql-tool ${what} (database ${database})`, r));
+    for (const step of temporalSchemaSteps(schema)) {
+      const base = ['--plugin', TEMPORAL_SERVER_SETTINGS.DB, '--ep', host, '-p', String(port), '-u', user, '--db', database];
+      const r = await runCommand(opts.sqlTool, [...base, ...step.args], { env, timeoutMs: 5 * 60_000 });
+      if (r.code !== 0 && !(step.tolerate && step.tolerate.test(r.stdout + r.stderr))) {
+        throw new Error(describeFailure(`temporal-sql-tool ${step.args[0]} (database ${database})`, r));
       }
-    };
-    await tool('create-database', ['create-database'], /already exists/);
-    await tool('setup-schema', ['setup-schema', '-v', '0.0']);
-    await tool('update-schema', ['update-schema', '--schema-name', schema]);
+    }
   }
   opts.log.info(`Temporal schema ready in databases ${opts.database} and ${opts.visibilityDatabase}`);
 }

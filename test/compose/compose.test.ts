@@ -14,14 +14,15 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import { TEMPORAL_SCHEMAS, TEMPORAL_SERVER_SETTINGS, TEMPORAL_SERVER_VERSION, temporalSchemaSteps } from '../../devstack/temporal-cluster';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 
-const SERVICES = ['postgres', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'api', 'worker'] as const;
+const SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'api', 'worker'] as const;
 const APP_SERVICES = ['api', 'worker'] as const;
 /** Services that run to completion; every other one runs until stopped. */
-const ONE_SHOT = new Set<string>(['temporal-admin-tools']);
+const ONE_SHOT = new Set<string>(['temporal-schema', 'temporal-admin-tools']);
 
 // ---------------------------------------------------------------------------
 // Compose interpolation, evaluated as on a machine where no variable is set.
@@ -208,7 +209,7 @@ function packageScripts(): Record<string, string> {
 // ---------------------------------------------------------------------------
 // The compose file.
 
-test('is a Compose-spec file with the six services', () => {
+test('is a Compose-spec file with its seven services', () => {
   assert.equal('version' in raw, false, 'the Compose spec has no top-level `version:` key');
   for (const name of SERVICES) assert.ok(isMap(services[name]), `service "${name}" should exist`);
 });
@@ -277,6 +278,8 @@ test('api and worker start after postgres and temporal are healthy and the searc
     assert.equal(deps['temporal-admin-tools'], 'service_completed_successfully', `${name} -> temporal-admin-tools`);
   }
   assert.equal(dependsOn('temporal').postgres, 'service_healthy', 'temporal -> postgres');
+  assert.equal(dependsOn('temporal')['temporal-schema'], 'service_completed_successfully', 'temporal -> temporal-schema');
+  assert.equal(dependsOn('temporal-schema').postgres, 'service_healthy', 'temporal-schema -> postgres');
   assert.equal(dependsOn('temporal-admin-tools').temporal, 'service_healthy', 'temporal-admin-tools -> temporal');
   assert.equal(dependsOn('temporal-ui').temporal, 'service_healthy', 'temporal-ui -> temporal');
 });
@@ -369,7 +372,6 @@ test('Temporal keeps its data in its own databases on the postgres service', () 
 test('every part of the stack uses the same Temporal namespace', () => {
   const namespace = envVar('api', 'TEMPORAL_NAMESPACE');
   assert.equal(envVar('temporal-admin-tools', 'TEMPORAL_NAMESPACE'), namespace, 'search attributes go to this namespace');
-  assert.equal(envVar('temporal', 'DEFAULT_NAMESPACE'), namespace, 'auto-setup creates this namespace');
   assert.equal(envVar('temporal-ui', 'TEMPORAL_DEFAULT_NAMESPACE'), namespace, 'the UI opens this namespace');
 });
 
@@ -395,7 +397,34 @@ test('registers exactly the search attributes the workflows use', () => {
   const body = readFileSync(path.resolve(ROOT, script.source), 'utf8');
   assert.match(body, /TASKD_SEARCH_ATTRIBUTES/);
   assert.match(body, /search-attribute create/);
-  assert.equal(environment('temporal').SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES, 'true', 'auto-setup must not use up the attribute slots');
+  assert.match(body, /namespace create/, 'temporalio/server creates no namespace: the setup job does');
+});
+
+test('the Temporal server runs with the settings the tests give the one they run', () => {
+  const t = environment('temporal');
+  for (const [key, value] of Object.entries(TEMPORAL_SERVER_SETTINGS)) assert.equal(t[key], value, `temporal: ${key}`);
+});
+
+test("the schema job runs the tests' SQL tool steps on both of Temporal's databases", () => {
+  const t = environment('temporal');
+  const job = environment('temporal-schema');
+  for (const key of ['DB', 'DB_PORT', 'POSTGRES_SEEDS', 'POSTGRES_USER', 'DBNAME', 'VISIBILITY_DBNAME']) {
+    assert.equal(job[key], t[key], `temporal-schema and temporal should agree on ${key}`);
+  }
+  assert.equal(job.SQL_PASSWORD, t.POSTGRES_PWD, 'the SQL tool reads the password from SQL_PASSWORD');
+  const script = mounts('temporal-schema').find((m) => m.bind && m.source.endsWith('.sh'));
+  assert.ok(script, 'temporal-schema should mount its script');
+  assert.ok(stringList(service('temporal-schema').entrypoint, 'entrypoint').includes(script.target), 'temporal-schema should run the mounted script');
+  const body = readFileSync(path.resolve(ROOT, script.source), 'utf8');
+  assert.match(body, /--plugin "\$plugin"/);
+  assert.match(body, /--db "\$db"/);
+  for (const schema of Object.values(TEMPORAL_SCHEMAS)) {
+    assert.match(body, new RegExp(`^schema \\S+ ${schema}$`, 'm'), `the script sets up ${schema}`);
+    for (const step of temporalSchemaSteps(schema)) {
+      const words = step.args.map((a) => (a === schema ? '"$name"' : a)).join(' ');
+      assert.ok(body.includes(`"\${tool[@]}" ${words}`) || body.includes(`$("\${tool[@]}" ${words}`), `the script runs: ${words}`);
+    }
+  }
 });
 
 test('the Temporal server enables update-with-start and updates', () => {
@@ -437,12 +466,11 @@ test('every image is pinned to a tag other than latest', () => {
     assert.ok(tag, `service "${name}": image ${String(image)} has no tag`);
     assert.notEqual(tag, 'latest', `service "${name}": image ${String(image)} is not pinned`);
   }
-  assert.match(String(service('temporal').image), /^temporalio\/auto-setup:1\.2\d\.\d+$/);
-  const serverVersion = imageTag(String(service('temporal').image)) ?? '';
-  assert.ok(
-    imageTag(String(service('temporal-admin-tools').image))?.startsWith(serverVersion),
-    'admin-tools should match the server version',
-  );
+  // the server the tests run (devstack/temporal-cluster.ts builds this version), not the retired auto-setup
+  assert.equal(String(service('temporal').image), `temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+  for (const name of ['temporal-schema', 'temporal-admin-tools']) {
+    assert.equal(String(service(name).image), `temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`, `${name} should match the server version`);
+  }
 });
 
 // ---------------------------------------------------------------------------
