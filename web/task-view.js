@@ -80,7 +80,6 @@ export function taskView(main, ctx, [owner, ref]) {
   const send = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Send');
   const sendHint = h('p', { class: 'hint', 'aria-live': 'polite' });
   const queueList = h('ul', { class: 'queued-inputs', 'aria-label': 'Queued messages' });
-  let queueLoadedAt = 0;
   let task = null;
   let gone = false;
   // after a pause/resume request, the buttons wait for the task to show the new build
@@ -140,17 +139,11 @@ export function taskView(main, ctx, [owner, ref]) {
           ? 'The task is paused: the message is queued and the task resumed; it is delivered once the agent is ready.'
           : 'The agent is working: the message is queued and delivered when it is next idle.'
         : 'You can send messages while the task is active.';
-    if (!gone && Date.now() - queueLoadedAt > 1000) void loadQueue();
+    renderQueue(gone ? [] : task.queued_inputs ?? []);
   }
 
-  async function loadQueue() {
-    queueLoadedAt = Date.now();
-    let queued = [];
-    try {
-      queued = (await api('GET', `/tasks/${seg(task.owner_name)}/${task.id}/queued-inputs`)).queued_inputs;
-    } catch {
-      return; // the live view shows what is wrong with the task; the queue is shown again on its next change
-    }
+  /** The send queue as the watch stream sends it with the task (it is sent again whenever the queue changes). */
+  function renderQueue(queued) {
     replace(
       queueList,
       queued.map((q) => {
@@ -159,7 +152,6 @@ export function taskView(main, ctx, [owner, ref]) {
           busy(cancel, errors, async () => {
             await api('DELETE', `/tasks/${seg(task.owner_name)}/${task.id}/queued-inputs/${q.id}`);
             announce('Queued message cancelled.');
-            await loadQueue();
           }),
         );
         return h('li', {}, h('span', { class: 'queued-state' }, q.state === 'queued' ? 'Queued' : 'Delivering'), ' ', h('span', { class: 'queued-text' }, q.input), ' ', cancel);
@@ -208,10 +200,7 @@ export function taskView(main, ctx, [owner, ref]) {
       const query = queue ? `?queue=true${task.status === 'paused' ? '&resume=true' : ''}` : '';
       await api('POST', `/tasks/${seg(task.owner_name)}/${task.id}/send${query}`, { input: message.value });
       message.value = '';
-      if (queue) {
-        announce('Message queued.');
-        await loadQueue();
-      }
+      if (queue) announce('Message queued.');
     }, render);
   }
 

@@ -1,16 +1,17 @@
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
-import { taskJson } from '../dto/task';
+import { queuedInputJson, taskJson } from '../dto/task';
 import { taskAppClient } from '../tasks/app-gate';
 import { storedTaskLogs } from '../tasks/stored-logs';
 import { getTaskById, type TaskRecord } from '../../db/tasks';
+import { openQueuedInputs } from '../../db/queued-inputs';
 import { messagesToLogs, type TaskLogEntry } from '../../domain/log-snapshot';
 import type { TaskEvents } from './task-events';
 import { streamWatch, type RefreshWork, type WatchSession } from './sse-session';
 
 // GET /tasks/{user}/{task}/watch: one task as Server-Sent Events.
-//   event: task     the full Task object, on connect and whenever its JSON changes
+//   event: task     the full Task object (with queued_inputs, as GET), on connect and whenever its JSON changes
 //   event: logs     {logs, snapshot?}: conversation entries not sent before, or whose content changed
 //                   (the last agent message grows while the agent streams), in id order
 //   event: deleted  {id}: the task is gone (or no longer visible); the stream ends
@@ -48,7 +49,9 @@ class TaskWatch {
     }
     this.record = current;
     if (taskChanged) {
-      const json = JSON.stringify(taskJson(current));
+      // as GET answers it, the send queue included (its rows notify kind "task")
+      const queued = (await openQueuedInputs(this.c.get('em'), [current.id])).get(current.id) ?? [];
+      const json = JSON.stringify({ ...taskJson(current), queued_inputs: queued.map(queuedInputJson) });
       if (json !== this.lastJson) {
         this.lastJson = json;
         await session.send('task', JSON.parse(json));

@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait';
 import { stopAllWorkspaces } from '../../provisioner/process';
 import { AgentApiClient } from '../../agent/agentapi-client';
 import { startFixtureWorker } from '../helpers/child-worker';
+import { openEventStream } from '../helpers/event-stream';
 import type { ChildProcess } from 'node:child_process';
 
 let stack: TestStack;
@@ -142,7 +143,11 @@ describe('send queue', () => {
   test('a paused task keeps queued inputs until resumed; one can be cancelled; resume=true resumes and delivers', async () => {
     assert.equal((await post(`${id}/pause`)).status, 202);
     await until(id, 'paused');
+    const watch = await openEventStream(`${stack.baseUrl}/api/v2/tasks/me/${id}/watch`, token);
     const kept = await queue(id, 'While paused');
+    // a watch stream sends the task again with its queue, as GET shows it
+    await watch.next((e) => e.event === 'task' && e.data.queued_inputs?.some((q: Queued) => q.input === 'While paused'), { what: 'the queue on the watch' });
+    watch.close();
     const dropped = await queue(id, 'Never mind');
     assert.equal(kept.status, 202);
     const stored = (await get(`${id}/logs`)).body;

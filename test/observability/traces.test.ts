@@ -60,6 +60,8 @@ before(async () => {
     timeoutMs: 60_000,
     intervalMs: 100,
   });
+  // the API exports on its own schedule: on a loaded machine its delete span can come after the worker's
+  await waitFor(() => named('DELETE /api/v2/tasks/:user/:task').length > 0, { what: 'the delete request span', timeoutMs: 30_000, intervalMs: 100 });
 });
 
 after(async () => {

@@ -207,6 +207,14 @@ describe('dashboard', () => {
     // a paused task takes input only through the server's queue, which resumes it
     assert.equal(await page.getByRole('button', { name: 'Queue', exact: true }).isEnabled(), true);
     await page.locator('.send-box .hint', { hasText: 'The task is paused: the message is queued' }).waitFor();
+    // an input queued (without resume) by another client appears live, and Cancel takes it back
+    const login = await stack.api('POST', '/api/v2/users/login', { body: { email: OWNER.email, password: OWNER.password } });
+    const queued = await stack.api('POST', `/api/v2${taskPath}/send?queue=true`, { token: login.body.session_token, body: { input: 'Queued from elsewhere' } });
+    assert.equal(queued.status, 202, JSON.stringify(queued.body));
+    const item = page.locator('.queued-inputs li', { hasText: 'Queued from elsewhere' });
+    await item.waitFor({ timeout: LIVE });
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await item.waitFor({ state: 'detached', timeout: LIVE });
     assert.equal(await page.getByRole('button', { name: 'Pause' }).isDisabled(), true);
     await page.getByRole('button', { name: 'Resume' }).and(page.locator(':enabled')).waitFor({ timeout: LIVE });
     await shot('task-paused');
