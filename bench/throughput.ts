@@ -3,11 +3,13 @@
 // lifecycles per second, p50/p99 of each phase (request → the state is visible in the database),
 // peak RSS of the API and the worker, and the CPU seconds of every process: where the cores went.
 //
-//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40] [--floor 1]
+//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40] [--floor 1] [--cluster 1]
 //
 // --floor 1 drives the floor baseline instead (bench/baseline/floor-workflow.ts: the same four
 // operations as Temporal updates, exactly one activity per build, through the Temporal client, with
-// no API in the way): the least Temporal work a lifecycle can cost on this machine.
+// no API in the way): the least Temporal work a lifecycle can cost on this machine. --cluster 1 runs
+// on Temporal's own server with its history and visibility on the run's PostgreSQL (as production
+// and test/cluster/ do) instead of the dev server and its SQLite file.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { cliOptions, markdownTable, runCommand } from './lib/report';
@@ -34,6 +36,8 @@ export interface ThroughputOptions {
   min: number;
   /** drive the floor baseline (bench/baseline/floor-workflow.ts) through the Temporal client instead of taskd */
   floor?: boolean;
+  /** Temporal's own server on PostgreSQL instead of the dev server */
+  cluster?: boolean;
   stack?: BenchStack;
 }
 
@@ -225,7 +229,7 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
 }
 
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const stack = o.stack ?? (await startBenchStack());
+  const stack = o.stack ?? (await startBenchStack({ temporal: o.cluster ? 'cluster' : 'dev' }));
   const cleanups: (() => Promise<void>)[] = [];
   try {
     let driver: Driver;
@@ -310,10 +314,10 @@ export function throughputSummary(r: ThroughputResult): string {
 
 if (require.main === module) {
   runCommand('throughput', async () => {
-    const a = cliOptions({ levels: '20,100,500', min: 40, floor: 0 });
+    const a = cliOptions({ levels: '20,100,500', min: 40, floor: 0, cluster: 0 });
     const levels = a.levels.split(',').map(Number);
     if (levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error('--levels takes positive integers, e.g. 20,100,500');
-    const r = await runThroughput({ levels, min: a.min, floor: a.floor === 1 });
-    return { figures: r, summary: throughputSummary(r) };
+    const r = await runThroughput({ levels, min: a.min, floor: a.floor === 1, cluster: a.cluster === 1 });
+    return { figures: r, summary: throughputSummary(r), suffix: `${a.floor === 1 ? '-floor' : ''}${a.cluster === 1 ? '-cluster' : ''}` };
   });
 }

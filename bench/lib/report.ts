@@ -13,12 +13,12 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string): void {
+export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string, suffix = ''): void {
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   // a run on the in-memory Temporal store is another experiment: it must not replace the default's figures
   const variant = process.env.BENCH_TEMPORAL_DB === 'memory' ? '-temporal-memory' : '';
-  const file = path.join(dir, `${name}${variant}.json`);
+  const file = path.join(dir, `${name}${variant}${suffix}.json`);
   const loadAtEnd = loadAverage();
   const env = ['BENCH_TEMPORAL_DB', 'BENCH_CPU_PROF'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
   const fullCommand = `${env}${command}`;
@@ -51,12 +51,13 @@ export function cliOptions<T extends Record<string, number | string>>(defaults: 
 }
 
 /** Runs a benchmark command: machine info first (the load average before we add to it), then the run. */
-export function runCommand(name: string, run: (machine: MachineInfo) => Promise<{ figures: unknown; summary: string }>): void {
+/** `suffix`: a variant of the run whose figures must not replace the default's (`-cluster`: bench/results/<name>-cluster.json). */
+export function runCommand(name: string, run: (machine: MachineInfo) => Promise<{ figures: unknown; summary: string; suffix?: string }>): void {
   const machine = machineInfo();
   const command = `node --import tsx bench/${name}.ts ${process.argv.slice(2).join(' ')}`.trim();
   run(machine)
-    .then(({ figures, summary }) => {
-      writeResults(name, machine, command, figures, summary);
+    .then(({ figures, summary, suffix }) => {
+      writeResults(name, machine, command, figures, summary, suffix);
       process.exit(0);
     })
     .catch((err) => {

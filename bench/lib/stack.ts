@@ -8,6 +8,7 @@ import { findPostgresProcesses, startPostgres } from '../../devstack/postgres';
 import { spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from '../../devstack/processes';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { startTemporalDevServer } from '../../devstack/temporal-server';
+import { ensureTemporalServer, startTemporalCluster } from '../../devstack/temporal-cluster';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
 
 // A private taskd for one benchmark run, every part in its own process as in production:
@@ -36,6 +37,11 @@ export interface BenchStackOptions {
    * (env BENCH_TEMPORAL_DB=memory) to see what the file's writes cost
    */
   temporalDb?: 'file' | 'memory';
+  /**
+   * Which Temporal: the dev server `npm start` runs (default), or Temporal's own server on this run's
+   * PostgreSQL (env BENCH_TEMPORAL=cluster; devstack/temporal-cluster.ts, as test/cluster/ runs it)
+   */
+  temporal?: 'dev' | 'cluster';
   /** start the taskd worker (default true) */
   worker?: boolean;
   log?: DevstackLogger;
@@ -128,6 +134,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   };
 
   const temporalDb = options.temporalDb ?? (process.env.BENCH_TEMPORAL_DB === 'memory' ? 'memory' : 'file');
+  const cluster = (options.temporal ?? process.env.BENCH_TEMPORAL) === 'cluster';
   try {
     let postgresUrl = options.postgresUrl;
     let temporalAddress = options.temporalAddress;
@@ -135,7 +142,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       postgresUrl
         ? undefined
         : startPostgres({ dataDir: path.join(workDir, 'pg'), fsync: true, logFile: path.join(workDir, 'postgres.log'), log }),
-      temporalAddress
+      temporalAddress || cluster
         ? undefined
         : ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log }).then((cliPath) =>
             startTemporalDevServer({
@@ -158,6 +165,19 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       stops.push(() => temporal.stop());
       processes.push({ name: 'temporal', pid: temporal.pid, members: () => [temporal.pid] });
       temporalAddress = temporal.address;
+    }
+    if (cluster && !temporalAddress) {
+      // its history and visibility in two more databases of the same PostgreSQL, whose CPU then counts both
+      const server = await startTemporalCluster({
+        binaries: await ensureTemporalServer({ log }),
+        postgresUrl: postgresUrl ?? pgServer!.url,
+        searchAttributes: SEARCH_ATTRIBUTES,
+        logFile: path.join(workDir, 'temporal.log'),
+        log,
+      });
+      stops.push(() => server.stop());
+      processes.push({ name: 'temporal', pid: server.pid, members: () => [server.pid] });
+      temporalAddress = server.address;
     }
     const databaseUrl = pgServer ? pgServer.url : await createScratchDatabase(postgresUrl!, 'bench');
 
