@@ -49,20 +49,16 @@ export async function signalAgentReport(
 
 type Deps = { temporal: Client; em: EntityManager; log: Logger };
 
-/** Sends a signal to the task's workflow, giving up (logged) after SIGNAL_TIMEOUT_MS: what it announces is stored already. */
+/**
+ * Sends a signal to the task's workflow, giving up (logged) after SIGNAL_TIMEOUT_MS: what it announces
+ * is stored already. The deadline is the gRPC call's own, so the client's retries of an unreachable
+ * Temporal end with it instead of going on in the background (and into a connection closed meanwhile).
+ */
 async function signalWithin(deps: Deps, taskId: string, what: string, send: (h: WorkflowHandle) => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      send(deps.temporal.workflow.getHandle(taskWorkflowId(taskId))),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${SIGNAL_TIMEOUT_MS} ms`)), SIGNAL_TIMEOUT_MS);
-      }),
-    ]);
+    await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () => send(deps.temporal.workflow.getHandle(taskWorkflowId(taskId))));
   } catch (err) {
     deps.log.info({ err: (err as Error).message, taskId, kind: what }, 'stored but not signalled');
-  } finally {
-    clearTimeout(timer);
   }
 }
 
