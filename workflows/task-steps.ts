@@ -152,23 +152,18 @@ export async function settle(run: TaskRun): Promise<void> {
   const { agentReadyS, appHealthyS } = m.records.settings;
   // a lean run's stages share one timer, re-armed only when it fires before its stage's deadline
   const deadline = run.lean ? new Deadline() : null;
+  /** One stage: wait (bounded) until `pending` is over, then record a start timeout if it is not; false once interrupted. */
+  const stage = async (phase: 'awaitingAgent' | 'awaitingApp', pending: () => boolean, seconds: number, summary: string, kind: StartTimeoutStage) => {
+    run.moveTo(phase);
+    run.publish();
+    const over = await awaitReports(run, () => !pending() || interrupted(), seconds * 1000, summary, deadline);
+    if (interrupted()) return false;
+    if (!over) await markStartTimeout(run, kind, seconds);
+    return !interrupted();
+  };
   try {
-    if (agentStarting(m)) {
-      run.moveTo('awaitingAgent');
-      run.publish();
-      const ready = await awaitReports(run, () => !agentStarting(m) || interrupted(), agentReadyS * 1000, 'awaitAgentReady', deadline);
-      if (interrupted()) return;
-      if (!ready) await markStartTimeout(run, 'agent', agentReadyS);
-      if (interrupted()) return;
-    }
-    if (appInitializing(m) && !agentStarting(m)) {
-      run.moveTo('awaitingApp');
-      run.publish();
-      const healthy = await awaitReports(run, () => !appInitializing(m) || interrupted(), appHealthyS * 1000, 'awaitAppHealthy', deadline);
-      if (interrupted()) return;
-      if (!healthy) await markStartTimeout(run, 'app', appHealthyS);
-      if (interrupted()) return;
-    }
+    if (agentStarting(m) && !(await stage('awaitingAgent', () => agentStarting(m), agentReadyS, 'awaitAgentReady', 'agent'))) return;
+    if (appInitializing(m) && !agentStarting(m) && !(await stage('awaitingApp', () => appInitializing(m), appHealthyS, 'awaitAppHealthy', 'app'))) return;
   } finally {
     deadline?.cancel();
   }
