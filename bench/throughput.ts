@@ -3,7 +3,7 @@
 // lifecycles per second, p50/p99 of each phase (request → the state is visible in the database),
 // peak RSS of the API and the worker, and the CPU seconds of every process: where the cores went.
 //
-//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40] [--floor 1] [--cluster 1]
+//   node --import tsx bench/throughput.ts [--levels 20,100,500] [--min 40] [--floor 1] [--floor-upserts 1] [--cluster 1]
 //
 // --floor 1 drives the floor baseline instead (bench/baseline/floor-workflow.ts: the same four
 // operations as Temporal updates, exactly one activity per build, through the Temporal client, with
@@ -36,6 +36,8 @@ export interface ThroughputOptions {
   min: number;
   /** drive the floor baseline (bench/baseline/floor-workflow.ts) through the Temporal client instead of taskd */
   floor?: boolean;
+  /** with floor: upsert a status search attribute around each build (bench/baseline/floor-workflow.ts) */
+  floorUpserts?: boolean;
   /** Temporal's own server on PostgreSQL instead of the dev server */
   cluster?: boolean;
   stack?: BenchStack;
@@ -145,7 +147,7 @@ function taskdDriver(ctx: TaskdDriverContext, watch: RowWatch<TaskState>): Drive
 const floorSource = latestStepSource(FLOOR_CHANNEL, 'bench_floor_builds');
 
 /** The floor: the same four requests as Temporal updates, each build's end seen as its one write. */
-function floorDriver(client: Client, taskQueue: string, watch: RowWatch<{ step: number }>): Driver {
+function floorDriver(client: Client, taskQueue: string, watch: RowWatch<{ step: number }>, upserts: boolean): Driver {
   const updates = { pause: floorPauseUpdate, resume: floorResumeUpdate, delete: floorDeleteUpdate } as const;
   const step: Record<Phase, number> = { create: 1, pause: 2, resume: 3, delete: 4 };
   return {
@@ -156,7 +158,7 @@ function floorDriver(client: Client, taskQueue: string, watch: RowWatch<{ step: 
           startWorkflowOperation: new WithStartWorkflowOperation(FLOOR_WORKFLOW_TYPE, {
             workflowId: name,
             taskQueue,
-            args: [{ id: name }],
+            args: [upserts ? { id: name, upserts } : { id: name }],
             workflowIdConflictPolicy: 'USE_EXISTING',
           }),
         });
@@ -239,7 +241,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       cleanups.push(() => connection.close());
       const watch = await RowWatch.start(stack.databaseUrl, floorSource);
       cleanups.push(() => watch.close());
-      driver = floorDriver(new Client({ connection }), taskQueue, watch);
+      driver = floorDriver(new Client({ connection }), taskQueue, watch, o.floorUpserts === true);
     } else {
       const watch = await RowWatch.start(stack.databaseUrl, taskSource);
       cleanups.push(() => watch.close());
@@ -314,10 +316,11 @@ export function throughputSummary(r: ThroughputResult): string {
 
 if (require.main === module) {
   runCommand('throughput', async () => {
-    const a = cliOptions({ levels: '20,100,500', min: 40, floor: 0, cluster: 0 });
+    const a = cliOptions({ levels: '20,100,500', min: 40, floor: 0, cluster: 0, 'floor-upserts': 0 });
     const levels = a.levels.split(',').map(Number);
     if (levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error('--levels takes positive integers, e.g. 20,100,500');
-    const r = await runThroughput({ levels, min: a.min, floor: a.floor === 1, cluster: a.cluster === 1 });
-    return { figures: r, summary: throughputSummary(r), suffix: `${a.floor === 1 ? '-floor' : ''}${a.cluster === 1 ? '-cluster' : ''}` };
+    const upserts = a['floor-upserts'] === 1;
+    const r = await runThroughput({ levels, min: a.min, floor: a.floor === 1 || upserts, floorUpserts: upserts, cluster: a.cluster === 1 });
+    return { figures: r, summary: throughputSummary(r), suffix: `${upserts ? '-floor-upserts' : a.floor === 1 ? '-floor' : ''}${a.cluster === 1 ? '-cluster' : ''}` };
   });
 }

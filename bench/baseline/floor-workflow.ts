@@ -6,7 +6,8 @@
 // search attributes, no agent reports, no timers. bench/throughput.ts --floor drives it.
 //
 // Workflow code: bundled by bench/baseline/minimal-worker.ts; workflow-safe imports only.
-import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { MinimalActivities } from './minimal-activities';
 
 export const FLOOR_WORKFLOW_TYPE = 'floorTaskWorkflow';
@@ -24,7 +25,14 @@ const provisioner = proxyActivities<MinimalActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-export async function floorTaskWorkflow(input: { id: string }): Promise<void> {
+// taskd's status attribute (registered on the bench's namespace with the others)
+const TASK_STATUS = defineSearchAttributeKey('TaskStatus', SearchAttributeType.KEYWORD);
+
+/**
+ * `upserts`: an experiment, not the floor — a status search attribute upserted before and after each
+ * build (8 a lifecycle, as many as taskd's lean workflow makes), to measure what they cost alone.
+ */
+export async function floorTaskWorkflow(input: { id: string; upserts?: boolean }): Promise<void> {
   const queue: FloorTransition[] = [];
   let builds = 0;
   let deleted = false;
@@ -40,7 +48,9 @@ export async function floorTaskWorkflow(input: { id: string }): Promise<void> {
   while (!deleted) {
     await condition(() => queue.length > 0);
     const transition = queue.shift()!;
+    if (input.upserts) upsertSearchAttributes([{ key: TASK_STATUS, value: transition === 'start' ? 'pending' : 'unknown' }]);
     await provisioner.provisionFloor({ id: input.id, step: ++step, transition });
+    if (input.upserts) upsertSearchAttributes([{ key: TASK_STATUS, value: transition === 'start' ? 'active' : 'paused' }]);
     deleted = transition === 'delete';
   }
 }
