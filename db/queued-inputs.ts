@@ -76,9 +76,15 @@ export async function openQueuedInputs(em: EntityManager, taskIds: string[]): Pr
   return byTask;
 }
 
-export async function hasOpenQueuedInputs(em: EntityManager, taskId: string): Promise<boolean> {
-  const row = await sqlOne(em, `select 1 from task_queued_inputs where task_id = ? and state in ('queued', 'delivering') limit 1`, [taskId]);
-  return row !== null;
+/** The live task of the workspace when it has inputs queued or being delivered; null otherwise (most reports). */
+export async function taskWithOpenQueue(em: EntityManager, workspaceId: string): Promise<string | null> {
+  const row = await sqlOne<{ id: string }>(
+    em,
+    `select t.id from tasks t where t.workspace_id = ? and t.deleted_at is null
+        and exists (select 1 from task_queued_inputs q where q.task_id = t.id and q.state in ('queued', 'delivering'))`,
+    [workspaceId],
+  );
+  return row?.id ?? null;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../lib/logger';
 import { agentReportSignal, queuedInputsSignal, taskWorkflowId, type AgentReport } from '../../workflows/contracts';
-import { hasOpenQueuedInputs } from '../../db/queued-inputs';
+import { taskWithOpenQueue } from '../../db/queued-inputs';
 import { reportTarget } from '../../db/tasks';
 import { lockedAgentStatus } from '../../db/agents';
 
@@ -34,8 +34,10 @@ export async function movesTaskStatus(em: EntityManager, agentId: string, store:
 
 const SIGNAL_TIMEOUT_MS = 3_000;
 
+type Deps = { temporal: Client; em: EntityManager; log: Logger };
+
 export async function signalAgentReport(
-  deps: { temporal: Client; em: EntityManager; log: Logger },
+  deps: Deps,
   workspaceId: string,
   report: AgentReport,
   relevant: boolean,
@@ -46,8 +48,6 @@ export async function signalAgentReport(
   if (report.kind === 'app_status' && !target.autoPauses) return;
   await signalWithin(deps, target.taskId, report.kind, (h) => h.signal(agentReportSignal, report));
 }
-
-type Deps = { temporal: Client; em: EntityManager; log: Logger };
 
 /**
  * Sends a signal to the task's workflow, giving up (logged) after SIGNAL_TIMEOUT_MS: what it announces
@@ -69,11 +69,11 @@ export function signalQueuedInputs(deps: Deps, taskId: string): Promise<void> {
 
 /**
  * An app that reports anything but `working` (idle, complete, failure) may take input again: when the
- * task of the workspace's running start build has inputs queued, its workflow is woken to deliver one.
+ * workspace's task has inputs queued, its workflow is woken to deliver one (the delivery checks that the
+ * task is active). One indexed lookup, which finds nothing for almost every report.
  */
 export async function wakeQueueOnIdle(deps: Deps, workspaceId: string, state: string): Promise<void> {
   if (state === 'working') return;
-  const target = await reportTarget(deps.em, workspaceId);
-  if (!target || target.transition !== 'start') return;
-  if (await hasOpenQueuedInputs(deps.em, target.taskId)) await signalQueuedInputs(deps, target.taskId);
+  const taskId = await taskWithOpenQueue(deps.em, workspaceId);
+  if (taskId) await signalQueuedInputs(deps, taskId);
 }

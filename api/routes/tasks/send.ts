@@ -11,6 +11,7 @@ import { orInternal } from '../../tasks/internal';
 import { queueTaskInput, wantsQueue } from '../../tasks/queued-inputs';
 import { taskInputRequest, taskParams } from '../../tasks/schemas';
 import { cancelQueuedInput, openQueuedInputs } from '../../../db/queued-inputs';
+import { parseUuid } from '../../../domain/ids';
 
 // POST /tasks/{user}/{task}/send (spec §3.7): input goes straight to the task app's AgentAPI,
 // which must be idle ("stable") to take it. Unlike PATCH input, only the exact empty string is
@@ -24,7 +25,6 @@ const sendQuery = z.object({
   resume: flag.openapi({ description: 'With queue: resume a paused task first' }),
 });
 const queuedInputsList = z.object({ queued_inputs: z.array(queuedInputSchema) }).openapi('QueuedInputsResponse');
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function registerSendRoute(api: ApiApp, deps: AppDeps): void {
   api.openapi(
@@ -100,12 +100,13 @@ export function registerSendRoute(api: ApiApp, deps: AppDeps): void {
     async (c) => {
       const em = c.get('em');
       const params = c.req.valid('param');
-      if (!UUID_PATTERN.test(params.id)) throw new ApiError(400, 'Invalid queued input id.', `"${params.id}" is not a UUID.`);
+      const queuedId = parseUuid(params.id);
+      if (!queuedId) throw new ApiError(400, 'Invalid queued input id.', `"${params.id}" is not a UUID.`);
       const task = await resolveTaskPath(em, c.get('actor'), params);
       if (!task.workspaceId) throw notFound();
       await connectableWorkspace(em, c.get('actor'), task.workspaceId);
       const found = await auditedTransaction(c, async (tx) => {
-        const state = await orInternal('Internal error cancelling queued input.', () => cancelQueuedInput(tx, task.id, params.id));
+        const state = await orInternal('Internal error cancelling queued input.', () => cancelQueuedInput(tx, task.id, queuedId));
         const entry = { action: 'write', resourceType: 'task', resourceId: task.id, resourceTarget: task.name, organizationId: task.organizationId } as const;
         return { result: state, audit: state === 'queued' ? { ...entry, statusCode: 204 } : [] };
       });
