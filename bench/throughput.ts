@@ -28,6 +28,8 @@ import {
   floorResumeUpdate,
 } from './baseline/floor-workflow';
 import { cpuTable, UsageMeter, type Usage } from './lib/usage';
+import { readSqlStats, resetSqlStats, type SqlCounts } from './lib/sql-stats';
+import { countsPerLifecycle, scrapeTemporalCounts, type TemporalCounts } from './lib/temporal-metrics';
 
 export interface ThroughputOptions {
   /** lifecycles in flight, one level after the other */
@@ -63,6 +65,10 @@ export interface LevelResult {
   /** 503 answers (update not taken within the API's deadline) that were retried with the same key */
   unavailable: number;
   usage: Usage;
+  /** the Temporal server's requests and persistence calls per completed lifecycle (dev server only) */
+  temporal?: TemporalCounts;
+  /** the statements PostgreSQL ran per completed lifecycle (BENCH_SQL=1) */
+  sql?: SqlCounts;
 }
 
 export interface ThroughputResult {
@@ -192,6 +198,9 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
   let completed = 0;
   ctx.conflicts = 0;
   ctx.unavailable = 0;
+  const metricsUrl = ctx.stack.temporalMetricsUrl;
+  const countsBefore = metricsUrl ? await scrapeTemporalCounts(metricsUrl) : null;
+  const commitsBefore = ctx.stack.sqlStats ? await resetSqlStats(ctx.stack.databaseUrl) : null;
   const meter = new UsageMeter(ctx.stack.processes);
   // names (and so idempotency keys) must be new in every run of a level, warm-up included: a key
   // whose task was deleted is refused
@@ -214,6 +223,7 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
   await Promise.all(Array.from({ length: Math.min(inFlight, total) }, slot));
   const wallS = (performance.now() - t0) / 1000;
   const usage = meter.stop();
+  const temporal = countsBefore && metricsUrl ? countsPerLifecycle(countsBefore, await scrapeTemporalCounts(metricsUrl), completed) : undefined;
   return {
     inFlight,
     lifecycles: total,
@@ -227,6 +237,8 @@ async function runLevel(ctx: Context, inFlight: number, total: number): Promise<
     conflicts: ctx.conflicts,
     unavailable: ctx.unavailable,
     usage,
+    ...(temporal ? { temporal } : {}),
+    ...(commitsBefore !== null ? { sql: await readSqlStats(ctx.stack.databaseUrl, commitsBefore, completed) } : {}),
   };
 }
 
@@ -309,6 +321,29 @@ export function throughputSummary(r: ThroughputResult): string {
       }),
     ),
   );
+  const counted = r.levels.filter((l) => l.temporal);
+  if (counted.length > 0) {
+    out.push('', "Temporal's work per lifecycle: frontend requests and persistence calls (top 12 by count):", '');
+    for (const kind of ['frontend', 'persistence', 'bytes'] as const) {
+      const ops = [...new Set(counted.flatMap((l) => Object.keys(l.temporal![kind])))];
+      ops.sort((a, b) => (counted[0].temporal![kind][b] ?? 0) - (counted[0].temporal![kind][a] ?? 0));
+      const total = (l: LevelResult) => fmt(Object.values(l.temporal![kind]).reduce((a, x) => a + x, 0), 1);
+      out.push(
+        markdownTable(
+          [kind, ...counted.map((l) => `${l.inFlight} in flight`)],
+          [
+            ...ops.slice(0, 12).map((op) => [op, ...counted.map((l) => fmt(l.temporal![kind][op] ?? 0, 2))]),
+            ['all', ...counted.map(total)],
+          ],
+        ),
+        '',
+      );
+    }
+  }
+  for (const l of r.levels.filter((x) => x.sql)) {
+    out.push(`Statements per lifecycle at ${l.inFlight} in flight: ${fmt(l.sql!.calls, 1)} (${fmt(l.sql!.commits, 1)} commits); the most frequent:`, '');
+    out.push(markdownTable(['calls', 'ms', 'statement'], l.sql!.top.slice(0, 30).map((q) => [fmt(q.calls, 2), fmt(q.ms, 2), `\`${q.query.replace(/\|/g, '\\|')}\``])), '');
+  }
   const failures = r.levels.flatMap((l) => l.failures.map((f) => `- ${l.inFlight} in flight: ${f}`));
   if (failures.length > 0) out.push('', 'Failures (first of each kind):', ...failures);
   return out.join('\n');

@@ -27,6 +27,8 @@ export interface PostgresOptions {
   port?: number;
   /** false is for throwaway test clusters only: a crash can corrupt the data. */
   fsync?: boolean;
+  /** more server settings (`-c name=value`), e.g. shared_preload_libraries for a benchmark */
+  settings?: Record<string, string>;
   logFile?: string;
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -104,6 +106,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   if (options.port) await assertPortFree(host, port, 'PostgreSQL port');
   const args = ['-D', dataDir, '-c', `listen_addresses=${host}`, '-c', `port=${port}`];
   args.push('-c', 'unix_socket_directories=', '-c', `fsync=${fsync ? 'on' : 'off'}`);
+  for (const [name, value] of Object.entries(options.settings ?? {})) args.push('-c', `${name}=${value}`);
   log.info(`Starting PostgreSQL on ${host}:${port}`, { dataDir, fsync, logFile: options.logFile });
   const server = await spawnServerProcess({
     name: 'PostgreSQL',

@@ -31,6 +31,8 @@ export interface TemporalDevServerOptions {
   logFile?: string;
   /** Total budget for the server to become usable. */
   readyTimeoutMs?: number;
+  /** the Prometheus endpoint's port; undefined lets the server pick one nobody reads */
+  metricsPort?: number;
   log: DevstackLogger;
 }
 
@@ -159,6 +161,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // Without an explicit port the UI would take port+1000, which nobody checked is free.
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (namespace !== 'default') args.push('--namespace', namespace);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const [name, kind] of Object.entries(searchAttributes)) {
     if (!(kind in INDEXED_VALUE_TYPE)) throw new Error(`Unknown search attribute type ${kind} for ${name}`);
     args.push('--search-attribute', `${name}=${kind}`);

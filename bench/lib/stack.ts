@@ -10,6 +10,7 @@ import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { startTemporalDevServer } from '../../devstack/temporal-server';
 import { ensureTemporalServer, startTemporalCluster } from '../../devstack/temporal-cluster';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import { enableSqlStats } from './sql-stats';
 
 // A private taskd for one benchmark run, every part in its own process as in production:
 // PostgreSQL, the Temporal dev server, `api/server.ts` and `worker.ts` (plus any baseline the
@@ -53,6 +54,10 @@ export interface BenchStack {
   databaseUrl: string;
   temporalAddress: string;
   taskQueue: string;
+  /** pg_stat_statements is loaded in the run's PostgreSQL (env BENCH_SQL=1; bench/lib/sql-stats.ts) */
+  sqlStats: boolean;
+  /** the dev server's Prometheus endpoint (bench/lib/temporal-metrics.ts); null on another server */
+  temporalMetricsUrl: string | null;
   processes: BenchProcess[];
   log: DevstackLogger;
   /** Starts another Node program of the run (a baseline) as a child; stopped with the stack. */
@@ -138,10 +143,19 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   try {
     let postgresUrl = options.postgresUrl;
     let temporalAddress = options.temporalAddress;
+    const metricsPort = temporalAddress || cluster ? null : await freePort();
+    // counting statements needs the library loaded at start: only in a private cluster
+    const sqlStats = process.env.BENCH_SQL === '1' && !postgresUrl;
     const [pgServer, temporal] = await Promise.all([
       postgresUrl
         ? undefined
-        : startPostgres({ dataDir: path.join(workDir, 'pg'), fsync: true, logFile: path.join(workDir, 'postgres.log'), log }),
+        : startPostgres({
+            dataDir: path.join(workDir, 'pg'),
+            fsync: true,
+            logFile: path.join(workDir, 'postgres.log'),
+            settings: sqlStats ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.max': '1000' } : {},
+            log,
+          }),
       temporalAddress || cluster
         ? undefined
         : ensureTemporalCli({ toolsDir: path.join(ROOT, '.tools'), log }).then((cliPath) =>
@@ -151,6 +165,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
               uiPort: null,
               searchAttributes: SEARCH_ATTRIBUTES,
               logFile: path.join(workDir, 'temporal.log'),
+              metricsPort: metricsPort ?? undefined,
               log,
             }),
           ),
@@ -203,7 +218,9 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
         waitForHttpOk(`http://127.0.0.1:${healthPort}/`, signal, 120_000),
       );
     }
-    return { workDir, baseUrl, databaseUrl, temporalAddress: temporalAddress!, taskQueue, processes, log, spawnNode, stop };
+    if (sqlStats) await enableSqlStats(databaseUrl);
+    const temporalMetricsUrl = metricsPort === null ? null : `http://127.0.0.1:${metricsPort}/metrics`;
+    return { workDir, baseUrl, databaseUrl, temporalAddress: temporalAddress!, taskQueue, sqlStats, temporalMetricsUrl, processes, log, spawnNode, stop };
   } catch (err) {
     keep = true;
     await stop();
