@@ -49,43 +49,56 @@ async function buildOf(em: EntityManager, buildId: string, lock = false): Promis
   return build;
 }
 
-/** pending → running; a start build also gets its agent row ("main", token hash derived). */
+/** The agent row a start build begins with ("main", token hash derived); none for other transitions. */
+async function agentOf(em: EntityManager, buildId: string, transition: string): Promise<{ id: string; name: string; tokenHash: string } | null> {
+  if (transition !== 'start') return null;
+  const id = buildAgentId(buildId);
+  return { id, name: AGENT_NAME, tokenHash: hashAgentToken(await deriveAgentToken(em, id)) };
+}
+
+/** pending → running in the caller's transaction; a start build also gets its agent row. */
+export async function beginBuildIn(tx: EntityManager, buildId: string, transition: string): Promise<BeginBuildResult> {
+  const agent = await agentOf(tx, buildId, transition);
+  await startBuildJob(tx, buildId, agent);
+  return { agentId: agent?.id ?? null };
+}
+
+/** pending → running; a start build also gets its agent row. */
 export async function beginBuildRows(deps: ActivityDeps, buildId: string): Promise<BeginBuildResult> {
-  const em = fork(deps.orm);
-  const build = await buildOf(em, buildId);
-  const agentId = build.transition === 'start' ? buildAgentId(build.id) : null;
-  const agent = agentId ? { id: agentId, name: AGENT_NAME, tokenHash: hashAgentToken(await deriveAgentToken(em, agentId)) } : null;
-  await inTransaction(deps.orm, (tx) => startBuildJob(tx, build.id, agent));
-  return { agentId };
+  const build = await buildOf(fork(deps.orm), buildId);
+  return inTransaction(deps.orm, (tx) => beginBuildIn(tx, build.id, build.transition));
+}
+
+/**
+ * Inserts build N+1 (job pending) with its task_workspace_apps row, once: the job id is the
+ * workflow's operation key, so a retry recognises the build it already wrote. A delete build
+ * soft-deletes the task too (§3.5: gone for the API at once). Runs in the caller's transaction.
+ */
+async function writeBuild(deps: ActivityDeps, tx: EntityManager, input: CreateBuildInput): Promise<BuildRef> {
+  const existing = await buildByNumber(tx, input.workspaceId, input.buildNumber);
+  if (existing) {
+    if (existing.job_id === input.operationKey) return { buildId: existing.id, buildNumber: input.buildNumber };
+    throw businessFailure(TaskFailure.buildActive, 'A workspace build is already active.');
+  }
+  const task = await lockTaskForBuild(tx, input.taskId, input.workspaceId);
+  // a deleted task whose delete build failed still has a workspace, which another delete may remove
+  const deletable = input.transition === 'delete' && task !== null && !task.workspace_deleted;
+  if (!task || (task.deleted && !deletable)) throw businessFailure(TaskFailure.taskDeleted, 'The task has been deleted.');
+  const buildId = await insertBuild(tx, input);
+  if (!buildId) throw businessFailure('TaskRecordsIncomplete', 'The task workspace has no builds.');
+  if (input.transition === 'delete') await softDeleteTask(tx, input.taskId);
+  deps.log.info(
+    { taskId: input.taskId, buildId, buildNumber: input.buildNumber, transition: input.transition, reason: input.reason, requestId: input.requestId },
+    'workspace build queued',
+  );
+  return { buildId, buildNumber: input.buildNumber };
 }
 
 export function createBuildActivities(deps: ActivityDeps) {
   const activities = {
-    /**
-     * Inserts build N+1 (job pending) with its task_workspace_apps row (agent/app NULL), once: the
-     * job id is the workflow's operation key, so a retry recognises the build it already wrote.
-     * A delete build soft-deletes the task in the same transaction (§3.5: gone for the API at once).
-     */
-    async createBuild(input: CreateBuildInput): Promise<BuildRef> {
-      return inTransaction(deps.orm, async (tx) => {
-        const existing = await buildByNumber(tx, input.workspaceId, input.buildNumber);
-        if (existing) {
-          if (existing.job_id === input.operationKey) return { buildId: existing.id, buildNumber: input.buildNumber };
-          throw businessFailure(TaskFailure.buildActive, 'A workspace build is already active.');
-        }
-        const task = await lockTaskForBuild(tx, input.taskId, input.workspaceId);
-        // a deleted task whose delete build failed still has a workspace, which another delete may remove
-        const deletable = input.transition === 'delete' && task !== null && !task.workspace_deleted;
-        if (!task || (task.deleted && !deletable)) throw businessFailure(TaskFailure.taskDeleted, 'The task has been deleted.');
-        const buildId = await insertBuild(tx, input);
-        if (!buildId) throw businessFailure('TaskRecordsIncomplete', 'The task workspace has no builds.');
-        if (input.transition === 'delete') await softDeleteTask(tx, input.taskId);
-        deps.log.info(
-          { taskId: input.taskId, buildId, buildNumber: input.buildNumber, transition: input.transition, reason: input.reason, requestId: input.requestId },
-          'workspace build queued',
-        );
-        return { buildId, buildNumber: input.buildNumber };
-      });
+    /** Build N+1 (job pending) with its task_workspace_apps row (agent/app NULL), once, in one transaction. */
+    createBuild(input: CreateBuildInput): Promise<BuildRef> {
+      return inTransaction(deps.orm, (tx) => writeBuild(deps, tx, input));
     },
 
     /** pending → running; a start build also gets its agent row ("main", token hash derived). */
@@ -94,16 +107,19 @@ export function createBuildActivities(deps: ActivityDeps) {
     },
 
     /**
-     * The lean workflow's one step per build request: createBuild, then the operation's
-     * notification (enqueued once the build row exists, before the build runs, §3.9), then
-     * beginBuild. Each part is idempotent on its own (operation key, dedupe key, guarded update), so
-     * a retry — or a rerun after the worker died inside it — repeats nothing already done.
+     * The lean workflow's one step per build request, in one transaction: the build (as
+     * createBuild), the operation's notification (enqueued with the build, before it runs, §3.9) and
+     * the job begun (as beginBuild). Each part is idempotent on its own (operation key, dedupe key,
+     * guarded update), so a retry — or a rerun after the worker died inside it — repeats nothing
+     * already done; a transaction cut short leaves nothing at all.
      */
     async reserveBuild(input: ReserveBuildInput): Promise<ReservedBuild> {
       const { notify, ...create } = input;
-      const ref = await activities.createBuild(create);
-      if (notify) await enqueueTaskNotification(fork(deps.orm), { taskId: input.taskId, buildId: ref.buildId, event: notify });
-      return { ...ref, ...(await beginBuildRows(deps, ref.buildId)) };
+      return inTransaction(deps.orm, async (tx) => {
+        const ref = await writeBuild(deps, tx, create);
+        if (notify) await enqueueTaskNotification(tx, { taskId: input.taskId, buildId: ref.buildId, event: notify });
+        return { ...ref, ...(await beginBuildIn(tx, ref.buildId, input.transition)) };
+      });
     },
 
     /**

@@ -5,7 +5,7 @@ import { fork, inTransaction, violatedConstraint } from '../db/sql';
 import { cancelOpenQueuedInputs } from '../db/queued-inputs';
 import { insertTaskRecords, markWorkspaceDeleted, softDeleteTask, storedTaskInput } from '../db/task-records';
 import { businessFailure, type ActivityDeps } from './deps';
-import { beginBuildRows } from './builds';
+import { beginBuildIn, beginBuildRows } from './builds';
 import { loadTaskSettings, loadTaskState } from './task-state';
 
 // The records that make a task exist (task, workspace, build 1, its task_workspace_apps row) and
@@ -28,34 +28,8 @@ export function createRecordActivities(deps: ActivityDeps) {
      * instead, so a retried activity, a duplicate create or a workflow started on an existing task
      * all end with the same ids.
      */
-    async createTaskRecords(input: TaskWorkflowInput): Promise<TaskRecordsState> {
-      const existing = await loadTaskState(fork(deps.orm), input.taskId);
-      if (existing) return existing;
-      const buildId = randomUUID();
-      try {
-        await inTransaction(deps.orm, (tx) => insertTaskRecords(tx, input, buildId));
-      } catch (err) {
-        const constraint = violatedConstraint(err);
-        if (constraint !== null && NAME_CONSTRAINTS.has(constraint)) {
-          throw businessFailure(TaskFailure.nameTaken, `Workspace "${input.name}" already exists.`);
-        }
-        if (constraint === 'tasks_owner_idempotency_key') {
-          throw businessFailure('IdempotencyKeyConflict', 'The idempotency key already belongs to another task of this owner.');
-        }
-        // anything else (including a racing insert of this very task) is retried and then finds the rows
-        throw err;
-      }
-      return {
-        created: { taskId: input.taskId, workspaceId: input.workspaceId, buildId },
-        deleted: false,
-        latestBuild: { buildId, buildNumber: 1, transition: 'start', jobStatus: 'pending', reason: 'initiator' },
-        hostId: null,
-        settings: await loadTaskSettings(fork(deps.orm), input.templateVersionId),
-        agentId: null,
-        appId: null,
-        agentLifecycle: null,
-        appHealth: null,
-      };
+    createTaskRecords(input: TaskWorkflowInput): Promise<TaskRecordsState> {
+      return writeTaskRecords(input, false);
     },
 
     /**
@@ -77,16 +51,52 @@ export function createRecordActivities(deps: ActivityDeps) {
     },
 
     /**
-     * The lean workflow's first step: createTaskRecords, then beginBuild for the task's latest build
-     * when it is still to run (build 1 of a new task). Both are idempotent, so a retry ends the same.
+     * The lean workflow's first step: createTaskRecords with build 1 begun in the same transaction;
+     * a task that exists already has its latest build begun when it is still to run. Both are
+     * idempotent, so a retry ends the same.
      */
     async createTaskAndBeginBuild(input: TaskWorkflowInput): Promise<TaskRecordsState> {
-      const state = await activities.createTaskRecords(input);
+      const state = await writeTaskRecords(input, true);
       const b = state.latestBuild;
-      if (b.jobStatus !== 'pending' && b.jobStatus !== 'running') return state;
+      if (b.jobStatus !== 'pending') return state;
       await beginBuildRows(deps, b.buildId);
       return { ...state, latestBuild: { ...b, jobStatus: 'running' } };
     },
   };
+
+  /** Task, workspace, build 1 and its task_workspace_apps row in one transaction; `begin`: build 1 begun with them. */
+  async function writeTaskRecords(input: TaskWorkflowInput, begin: boolean): Promise<TaskRecordsState> {
+    const existing = await loadTaskState(fork(deps.orm), input.taskId);
+    if (existing) return existing;
+    const buildId = randomUUID();
+    try {
+      await inTransaction(deps.orm, async (tx) => {
+        await insertTaskRecords(tx, input, buildId);
+        if (begin) await beginBuildIn(tx, buildId, 'start');
+      });
+    } catch (err) {
+      const constraint = violatedConstraint(err);
+      if (constraint !== null && NAME_CONSTRAINTS.has(constraint)) {
+        throw businessFailure(TaskFailure.nameTaken, `Workspace "${input.name}" already exists.`);
+      }
+      if (constraint === 'tasks_owner_idempotency_key') {
+        throw businessFailure('IdempotencyKeyConflict', 'The idempotency key already belongs to another task of this owner.');
+      }
+      // anything else (including a racing insert of this very task) is retried and then finds the rows
+      throw err;
+    }
+    return {
+      created: { taskId: input.taskId, workspaceId: input.workspaceId, buildId },
+      deleted: false,
+      latestBuild: { buildId, buildNumber: 1, transition: 'start', jobStatus: begin ? 'running' : 'pending', reason: 'initiator' },
+      hostId: null,
+      settings: await loadTaskSettings(fork(deps.orm), input.templateVersionId),
+      agentId: null,
+      appId: null,
+      agentLifecycle: null,
+      appHealth: null,
+    };
+  }
+
   return activities;
 }

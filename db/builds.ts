@@ -47,49 +47,49 @@ export function lockTaskForBuild(tx: EntityManager, taskId: string, workspaceId:
   );
 }
 
-/** Inserts build N+1 (job pending, same template version as the build before) and its task_workspace_apps row; null without a build before. */
+/**
+ * Inserts build N+1 (job pending, same template version as the build before) with its
+ * task_workspace_apps row, and touches the workspace — one statement; null without a build before
+ * (the caller's transaction then rolls the rest back).
+ */
 export async function insertBuild(tx: EntityManager, input: CreateBuildInput): Promise<string | null> {
-  const previous = await sqlOne<{ template_version_id: string; template_version_preset_id: string | null }>(
-    tx,
-    `select template_version_id, template_version_preset_id from workspace_builds
-      where workspace_id = ? order by build_number desc limit 1`,
-    [input.workspaceId],
-  );
-  if (!previous) return null;
-  const buildId = randomUUID();
   const now = new Date();
-  await sql(
+  const row = await sqlOne<{ id: string }>(
     tx,
-    `insert into workspace_builds (id, workspace_id, build_number, transition, reason, template_version_id,
-                                   template_version_preset_id, initiator_id, job_id, job_status, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-    [buildId, input.workspaceId, input.buildNumber, input.transition, input.reason, previous.template_version_id,
-      previous.template_version_preset_id, input.initiatorId, input.operationKey, now, now],
+    `with build as (
+       insert into workspace_builds (id, workspace_id, build_number, transition, reason, template_version_id,
+                                     template_version_preset_id, initiator_id, job_id, job_status, created_at, updated_at)
+       select ?, ?, ?, ?, ?, prev.template_version_id, prev.template_version_preset_id, ?, ?, 'pending', ?, ?
+         from (select template_version_id, template_version_preset_id from workspace_builds
+                where workspace_id = ? order by build_number desc limit 1) prev
+       returning id
+     ), app as (
+       insert into task_workspace_apps (task_id, workspace_build_number) values (?, ?) on conflict do nothing
+     ), touched as (
+       update workspaces set updated_at = ? where id = ?
+     )
+     select id from build`,
+    [randomUUID(), input.workspaceId, input.buildNumber, input.transition, input.reason, input.initiatorId, input.operationKey,
+      now, now, input.workspaceId, input.taskId, input.buildNumber, now, input.workspaceId],
   );
-  await sql(tx, 'insert into task_workspace_apps (task_id, workspace_build_number) values (?, ?) on conflict do nothing', [
-    input.taskId,
-    input.buildNumber,
-  ]);
-  await sql(tx, 'update workspaces set updated_at = ? where id = ?', [now, input.workspaceId]);
-  return buildId;
+  return row?.id ?? null;
 }
 
-/** pending → running, and the agent row of a start build (lifecycle "created"), once. */
+/** pending → running, and the agent row of a start build (lifecycle "created"), once — one statement. */
 export async function startBuildJob(tx: EntityManager, buildId: string, agent: { id: string; name: string; tokenHash: string } | null): Promise<void> {
+  const started = `update workspace_builds set job_status = 'running', job_started_at = now(), updated_at = now()
+      where id = ? and job_status = 'pending'`;
+  if (!agent) {
+    await sql(tx, started, [buildId]);
+    return;
+  }
   await sql(
     tx,
-    `update workspace_builds set job_status = 'running', job_started_at = now(), updated_at = now()
-      where id = ? and job_status = 'pending'`,
-    [buildId],
+    `with started as (${started})
+     insert into workspace_agents (id, build_id, name, lifecycle_state, auth_token_hash, created_at, updated_at)
+     values (?, ?, ?, 'created', ?, now(), now()) on conflict (id) do nothing`,
+    [buildId, agent.id, buildId, agent.name, agent.tokenHash],
   );
-  if (agent) {
-    await sql(
-      tx,
-      `insert into workspace_agents (id, build_id, name, lifecycle_state, auth_token_hash, created_at, updated_at)
-       values (?, ?, ?, 'created', ?, now(), now()) on conflict (id) do nothing`,
-      [agent.id, buildId, agent.name, agent.tokenHash],
-    );
-  }
 }
 
 export interface NewApp {
@@ -127,16 +127,18 @@ export async function linkTaskApp(tx: EntityManager, taskId: string, buildNumber
   );
 }
 
-/** The job succeeded; the workspace remembers the host it runs on. Returns that host. */
+/** The job succeeded; the workspace remembers the host it runs on. Returns that host. One statement. */
 export async function completeBuildJob(tx: EntityManager, build: BuildRow, hostId: string | null): Promise<string | null> {
-  await sql(tx, 'update workspaces set host_id = coalesce(?, host_id), updated_at = now() where id = ?', [hostId, build.workspace_id]);
-  await sql(
+  const row = await sqlOne<{ host_id: string | null }>(
     tx,
-    `update workspace_builds set job_status = 'succeeded', job_completed_at = now(), updated_at = now()
-      where id = ? and job_status in ('pending', 'running')`,
-    [build.id],
+    `with done as (
+       update workspace_builds set job_status = 'succeeded', job_completed_at = now(), updated_at = now()
+        where id = ? and job_status in ('pending', 'running')
+     )
+     update workspaces set host_id = coalesce(?, host_id), updated_at = now() where id = ? returning host_id`,
+    [build.id, hostId, build.workspace_id],
   );
-  return (await sqlOne<{ host_id: string | null }>(tx, 'select host_id from workspaces where id = ?', [build.workspace_id]))?.host_id ?? null;
+  return row?.host_id ?? null;
 }
 
 /** The job failed: its error is kept on the build (the task reads `error`, §2.1). */
