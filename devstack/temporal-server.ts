@@ -47,6 +47,9 @@ export interface TemporalDevServer {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The dev server's SQLite file: write-ahead log, every commit synced (see startTemporalDevServer). */
+export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
+
 /** Not retryable: the database holds a different type than requested. */
 export class SearchAttributeConflictError extends Error {
   override name = 'SearchAttributeConflictError';
@@ -157,6 +160,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.dbFile !== undefined) {
     await fs.promises.mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    // The file's default rollback journal costs two or three fsyncs a commit, and every history write
+    // is a commit on the server's one SQLite connection: the dev server's throughput bound. WAL with
+    // synchronous=FULL is as durable (each commit is on disk before it is acknowledged, across a
+    // crash or a power loss) for one fsync a commit. A file keeps the mode once set.
+    for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   // Without an explicit port the UI would take port+1000, which nobody checked is free.
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));

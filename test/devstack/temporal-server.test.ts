@@ -62,6 +62,9 @@ test('persistent SQLite: a restart registers new search attributes and rejects a
   assert.equal(first.uiUrl, null);
   await first.stop();
   assert.ok(fs.existsSync(dbFile));
+  // SQLite's header, bytes 18 and 19 (write and read format): 2 is a write-ahead log, 1 the rollback journal
+  const header = fs.readFileSync(dbFile).subarray(18, 20);
+  assert.deepEqual([...header], [2, 2], 'the file is kept in WAL mode (one fsync a commit, as durable)');
 
   const second = await startTemporalDevServer({ ...common, searchAttributes: { TaskdA: 'Keyword', TaskdB: 'Int' } });
   try {
