@@ -63,12 +63,6 @@ export async function beginBuildIn(tx: EntityManager, buildId: string, transitio
   return { agentId: agent?.id ?? null };
 }
 
-/** pending → running; a start build also gets its agent row. */
-export async function beginBuildRows(deps: ActivityDeps, buildId: string): Promise<BeginBuildResult> {
-  const build = await buildOf(fork(deps.orm), buildId);
-  return inTransaction(deps.orm, (tx) => beginBuildIn(tx, build.id, build.transition));
-}
-
 /**
  * Inserts build N+1 (job pending) with its task_workspace_apps row, once: the job id is the
  * workflow's operation key, so a retry recognises the build it already wrote. A delete build
@@ -102,8 +96,9 @@ export function createBuildActivities(deps: ActivityDeps) {
     },
 
     /** pending → running; a start build also gets its agent row ("main", token hash derived). */
-    beginBuild(input: { buildId: string }): Promise<BeginBuildResult> {
-      return beginBuildRows(deps, input.buildId);
+    async beginBuild(input: { buildId: string }): Promise<BeginBuildResult> {
+      const build = await buildOf(fork(deps.orm), input.buildId);
+      return inTransaction(deps.orm, (tx) => beginBuildIn(tx, build.id, build.transition));
     },
 
     /**

@@ -5,7 +5,7 @@ import { fork, inTransaction, violatedConstraint } from '../db/sql';
 import { cancelOpenQueuedInputs } from '../db/queued-inputs';
 import { insertTaskRecords, markWorkspaceDeleted, softDeleteTask, storedTaskInput } from '../db/task-records';
 import { businessFailure, type ActivityDeps } from './deps';
-import { beginBuildIn, beginBuildRows } from './builds';
+import { beginBuildIn } from './builds';
 import { loadTaskSettings, loadTaskState } from './task-state';
 
 // The records that make a task exist (task, workspace, build 1, its task_workspace_apps row) and
@@ -59,7 +59,7 @@ export function createRecordActivities(deps: ActivityDeps) {
       const state = await writeTaskRecords(input, true);
       const b = state.latestBuild;
       if (b.jobStatus !== 'pending') return state;
-      await beginBuildRows(deps, b.buildId);
+      await inTransaction(deps.orm, (tx) => beginBuildIn(tx, b.buildId, b.transition));
       return { ...state, latestBuild: { ...b, jobStatus: 'running' } };
     },
   };

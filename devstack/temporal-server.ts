@@ -48,7 +48,7 @@ export interface TemporalDevServer {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The dev server's SQLite file: write-ahead log, every commit synced (see startTemporalDevServer). */
-export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
 
 /** Not retryable: the database holds a different type than requested. */
 export class SearchAttributeConflictError extends Error {

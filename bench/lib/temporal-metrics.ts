@@ -18,8 +18,9 @@ const SIZE_LINE = /^([a-z_]+)_sum\{[^}]*\}\s+([0-9.e+]+)$/;
 
 const LINE = /^(service_requests|persistence_requests)\{([^}]*)\}\s+([0-9.e+]+)$/;
 
-function label(labels: string, name: string): string | undefined {
-  return new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1];
+/** `name="value",…` → { name: value } */
+function labelsOf(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
 }
 
 /** Parses a Prometheus text page into the two request counters, by operation. */
@@ -30,10 +31,11 @@ export function parseTemporalCounts(page: string): TemporalCounts {
     if (size && SIZES.includes(size[1])) out.bytes[size[1]] = (out.bytes[size[1]] ?? 0) + Number(size[2]);
     const m = LINE.exec(line);
     if (!m) continue;
-    const op = label(m[2], 'operation');
+    const labels = labelsOf(m[2]);
+    const op = labels.operation;
     if (!op) continue;
     if (m[1] === 'service_requests') {
-      if (label(m[2], 'service_name') !== 'frontend') continue;
+      if (labels.service_name !== 'frontend') continue;
       out.frontend[op] = (out.frontend[op] ?? 0) + Number(m[3]);
     } else {
       out.persistence[op] = (out.persistence[op] ?? 0) + Number(m[3]);
