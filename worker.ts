@@ -22,7 +22,7 @@ export async function runWorker(config: ReturnType<typeof loadConfig>, log = cre
   // health port's /metrics merges into one scrape
   const temporalMetrics = config.worker.healthPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
   installTemporalRuntime(log, { metricsAddress: temporalMetrics });
-  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
+  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax, preparedStatements: config.database.preparedStatements }), { log });
   // traces are exported only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (README: Traces)
   const tracing = await startTracing('taskd-worker', log);
   const { worker, connection } = await retryUntilReady('Temporal', () => createTaskdWorker({ config, orm, log, tracing }), { log });

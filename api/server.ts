@@ -21,7 +21,7 @@ export async function startApiServer(config: ReturnType<typeof loadConfig>, log 
   // agent tokens are derived from a key kept outside the database (lib/agent-token.ts)
   useAgentTokenKey({ secret: config.secretKey, dataDir: config.dataDir });
   const url = config.database.url;
-  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax }), { log });
+  const orm = await retryUntilReady('PostgreSQL', () => openOrm({ url, poolMax: config.database.poolMax, preparedStatements: config.database.preparedStatements }), { log });
   if (config.database.migrateOnStart) {
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');

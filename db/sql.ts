@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from './orm';
@@ -8,9 +9,39 @@ import type { Orm } from './orm';
 // Parameters are bound by the server (never spliced into the text), and a statement joins the
 // EntityManager's transaction when it has one.
 
+// Statements are prepared on the server under a name derived from their text: PostgreSQL parses and
+// plans a statement once per connection and then reuses its plan, instead of planning every call
+// (half of PostgreSQL's CPU a task lifecycle, bench/RESULTS.md). A statement with many parameters is
+// left unnamed: its text varies with a list's length (`in (?, ?, …)`, a batch of rows), and naming
+// each variant would keep an unbounded number of statements alive on every pooled connection.
+const PREPARE_MAX_PARAMS = 32;
+const STATEMENT_NAMES_KEPT = 2000;
+const statementNames = new Map<string, string>();
+const unnamedPools = new WeakSet<object>();
+
+/** The server-side name of a statement's text: a digest, so a name can never mean two texts. */
+export function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `taskd_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+    if (statementNames.size < STATEMENT_NAMES_KEPT) statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Turns named statements off for this ORM's pool (DATABASE_PREPARED_STATEMENTS=0), for a connection
+ * pooler that hands one client's statements to another server connection.
+ */
+export function withoutPreparedStatements(orm: Orm): void {
+  unnamedPools.add(orm.em.getKnex());
+}
+
 /** Runs `text` (with `?` placeholders) and returns its rows. */
 export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
-  const query = em.getKnex().raw(text, params as never[]);
+  const knex = em.getKnex();
+  const query = knex.raw(text, params as never[]);
+  if (params.length <= PREPARE_MAX_PARAMS && !unnamedPools.has(knex)) query.options({ name: statementName(text) });
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
   try {

@@ -28,6 +28,11 @@ const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
   .optional()
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
+/** A switch that is on unless turned off */
+const boolOn = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => !(v === '0' || v === 'false' || v === 'no'));
 
 const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -42,6 +47,7 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   ),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_PREPARED_STATEMENTS: boolOn,
   TEMPORAL_ADDRESS: optionalUrl.pipe(
     z.string().regex(/^[^\s:/]+:\d+$/, 'must be host:port').optional(),
   ),
@@ -121,7 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir,
     /** the agent-token key, shared by every host (else a file of the data folder: lib/agent-token.ts) */
     secretKey: e.TASKD_SECRET_KEY,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.TASKD_MIGRATE },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+      migrateOnStart: e.TASKD_MIGRATE,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -78,7 +78,7 @@ export async function startTestStack(opts: { env?: Record<string, string>; worke
     ...opts.env,
   });
   const log = createLogger(config.logLevel, 'test');
-  const orm = await openOrm({ url: databaseUrl, poolMax: config.database.poolMax });
+  const orm = await openOrm({ url: databaseUrl, poolMax: config.database.poolMax, preparedStatements: config.database.preparedStatements });
   await migrate(orm);
   const { connection, client } = await connectTemporal({
     address: config.temporal.address!,
