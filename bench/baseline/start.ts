@@ -29,10 +29,12 @@ export function latestStepSource(channel: string, table: string): WatchSource<{ 
     channel,
     idOf: (payload) => payload,
     async load(pool, ids) {
-      const { rows } = await pool.query<{ workflow_id: string; step: number }>(
-        `select workflow_id, max(step) as step from ${table} where workflow_id = any($1) group by workflow_id`,
-        [ids],
-      );
+      // named, as taskd's watcher is (bench/lib/task-watch.ts): planned once per connection
+      const { rows } = await pool.query<{ workflow_id: string; step: number }>({
+        name: `bench_latest_step_${table}`,
+        text: `select workflow_id, max(step) as step from ${table} where workflow_id = any($1) group by workflow_id`,
+        values: [ids],
+      });
       return new Map(rows.map((r) => [r.workflow_id, { step: r.step }]));
     },
   };

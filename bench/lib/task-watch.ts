@@ -144,11 +144,15 @@ export const taskSource: WatchSource<TaskState> = {
   channel: 'taskd_task_events',
   idOf: (payload) => payload.slice(0, payload.indexOf(':')),
   async load(pool, ids) {
+    // a named statement: PostgreSQL plans the view's joins once per connection, not on every read, so
+    // the watcher's own load on the database measured beside taskd stays small (planning and running
+    // this read were 45 % of PostgreSQL's statement time in a run at 100 in flight)
     const { rows } = await pool.query<{
       id: string; status: string | null; deleted: boolean; workspace_deleted: boolean | null;
       build_number: number | null; transition: string | null; job_status: string | null;
-    }>(
-      `select t.id, v.status, t.deleted_at is not null as deleted, w.deleted as workspace_deleted,
+    }>({
+      name: 'bench_task_state',
+      text: `select t.id, v.status, t.deleted_at is not null as deleted, w.deleted as workspace_deleted,
               b.build_number, b.transition, b.job_status
          from tasks t
          left join tasks_with_status v on v.id = t.id
@@ -158,8 +162,8 @@ export const taskSource: WatchSource<TaskState> = {
             where workspace_id = t.workspace_id order by build_number desc limit 1
          ) b on true
         where t.id = any($1::uuid[])`,
-      [ids],
-    );
+      values: [ids],
+    });
     return new Map(
       rows.map((r) => [
         r.id,
