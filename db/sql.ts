@@ -9,11 +9,12 @@ import type { Orm } from './orm';
 // Parameters are bound by the server (never spliced into the text), and a statement joins the
 // EntityManager's transaction when it has one.
 
-// Statements are prepared on the server under a name derived from their text: PostgreSQL parses and
-// plans a statement once per connection and then reuses its plan, instead of planning every call
-// (half of PostgreSQL's CPU a task lifecycle, bench/RESULTS.md). A statement with many parameters is
-// left unnamed: its text varies with a list's length (`in (?, ?, …)`, a batch of rows), and naming
-// each variant would keep an unbounded number of statements alive on every pooled connection.
+// Statements are prepared on the server under a name derived from their text: PostgreSQL parses a
+// statement once per connection and, after its first few calls, reuses one plan where that plan is as
+// good as planning again. Planning every call was a third of PostgreSQL's CPU a task lifecycle
+// (bench/RESULTS.md). A statement with many parameters is left unnamed: its text varies with a list's
+// length (`in (?, ?, …)`, a batch of rows), and naming each variant would keep an unbounded number of
+// statements alive on every pooled connection.
 const PREPARE_MAX_PARAMS = 32;
 const STATEMENT_NAMES_KEPT = 2000;
 const statementNames = new Map<string, string>();
@@ -37,19 +38,38 @@ export function withoutPreparedStatements(orm: Orm): void {
   unnamedPools.add(orm.em.getKnex());
 }
 
+/**
+ * Texts whose prepared statement a schema change outdated while this process ran (a migration by a
+ * newer release changed a column it returns): sent unnamed from then on.
+ */
+const outdatedPlans = new Set<string>();
+
 /** Runs `text` (with `?` placeholders) and returns its rows. */
 export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
   const knex = em.getKnex();
+  const named = params.length <= PREPARE_MAX_PARAMS && !unnamedPools.has(knex) && !outdatedPlans.has(text);
   const query = knex.raw(text, params as never[]);
-  if (params.length <= PREPARE_MAX_PARAMS && !unnamedPools.has(knex)) query.options({ name: statementName(text) });
+  if (named) query.options({ name: statementName(text) });
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
   try {
     const result = (await query) as { rows: T[] };
     return result.rows;
   } catch (err) {
+    if (named && isOutdatedPlan(err)) {
+      outdatedPlans.add(text);
+      // alone, nothing was done: run it again unnamed. In a transaction, the transaction is aborted
+      // and its caller's retry (an activity's, a client's) runs the statement unnamed.
+      if (!trx) return sql<T>(em, text, params);
+    }
     throw withoutValues(err);
   }
+}
+
+/** PostgreSQL refusing a prepared statement whose result columns changed type (SQLSTATE 0A000). */
+function isOutdatedPlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
 }
 
 /**

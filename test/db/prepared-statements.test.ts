@@ -59,6 +59,25 @@ test('a statement whose first parse failed is parsed again, not taken for prepar
   assert.deepEqual(await sql(fork(orm), 'select ?::int from no_such_table', [1]), []);
 });
 
+test('a column changed under a prepared statement (a migration while the process runs) does not break it', async () => {
+  const orm = await oneConnection();
+  await sql(fork(orm), 'create temporary table plan_change (n int)');
+  await sql(fork(orm), 'insert into plan_change values (?)', [7]);
+  const read = 'select n from plan_change';
+  assert.deepEqual(await sql(fork(orm), read), [{ n: 7 }]);
+  assert.ok((await prepared(orm)).has(statementName(read)));
+  await sql(fork(orm), 'alter table plan_change alter column n type text');
+  // PostgreSQL refuses the prepared statement (its result type changed): run alone, it is sent again unnamed
+  assert.deepEqual(await sql(fork(orm), read), [{ n: '7' }]);
+  await sql(fork(orm), 'alter table plan_change alter column n type bigint using n::bigint');
+  const inTx = 'select n as m from plan_change';
+  assert.deepEqual(await sql(fork(orm), inTx), [{ m: '7' }]);
+  await sql(fork(orm), 'alter table plan_change alter column n type int');
+  // in a transaction the refusal aborts it; the caller's retry runs unnamed
+  await assert.rejects(inTransaction(orm, (tx) => sql(tx, inTx)), /cached plan must not change result type/);
+  assert.deepEqual(await inTransaction(orm, (tx) => sql(tx, inTx)), [{ m: 7 }]);
+});
+
 test('a statement with a long list of values stays unnamed: its text varies with the list', async () => {
   const orm = await oneConnection();
   const ids = Array.from({ length: 40 }, (_, i) => i);
