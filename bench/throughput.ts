@@ -302,11 +302,15 @@ export function throughputSummary(r: ThroughputResult): string {
       ]),
     ),
   );
-  out.push('', `CPU seconds per process (share of the ${r.cores} cores over the level's wall time):`, '');
+  out.push(
+    '',
+    `CPU seconds per process (share of the ${r.cores} cores over the level's wall time; "stolen": CPU the host's hypervisor gave other guests meanwhile):`,
+    '',
+  );
   const names = [...new Set(r.levels.flatMap((l) => Object.keys(l.usage.cpuS)))];
   out.push(
     markdownTable(
-      ['in flight', ...names, 'total'],
+      ['in flight', ...names, 'total', 'stolen'],
       r.levels.map((l) => {
         const rows = cpuTable(l.usage, r.cores);
         const total = rows.reduce((a, x) => a + (x.cpuS ?? 0), 0);
@@ -317,6 +321,7 @@ export function throughputSummary(r: ThroughputResult): string {
             return x && x.cpuS !== null ? `${fmt(x.cpuS)} (${fmt((x.shareOfMachine ?? 0) * 100, 0)} %)` : 'n/a';
           }),
           `${fmt(total)} (${fmt((total / (l.usage.wallS * r.cores)) * 100, 0)} %)`,
+          l.usage.stolenS == null ? 'n/a' : `${fmt(l.usage.stolenS)} (${fmt((l.usage.stolenS / (l.usage.wallS * r.cores)) * 100, 0)} %)`,
         ];
       }),
     ),

@@ -87,6 +87,21 @@ export function resetPeakRss(pid: number): boolean {
   }
 }
 
+/**
+ * Seconds of CPU the hypervisor gave to other guests while this machine's vCPUs wanted to run
+ * (/proc/stat's steal column, all CPUs): on a shared host, the reason the same code runs slower.
+ */
+export function stolenSeconds(): number | null {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    // cpu user nice system idle iowait irq softirq steal …
+    const steal = Number(cpu[8]);
+    return cpu[0] === 'cpu' && Number.isFinite(steal) ? steal / ticksPerSecond() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The 1-minute load average, the disturbance indicator each report records. */
 export function loadAverage(): [number, number, number] {
   try {

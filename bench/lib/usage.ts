@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, groupCpuSeconds, peakRssBytes, resetPeakRss, rssBytes } from './procfs';
+import { cpuSeconds, groupCpuSeconds, peakRssBytes, resetPeakRss, rssBytes, stolenSeconds } from './procfs';
 import type { BenchProcess } from './stack';
 
 // Where the cores and the memory went during one phase of a benchmark: CPU seconds per process
@@ -12,6 +12,8 @@ export interface Usage {
   cpuS: Record<string, number | null>;
   /** peak RSS in bytes per process name; PostgreSQL (many processes sharing memory) is left out */
   peakRss: Record<string, number | null>;
+  /** CPU seconds the host's hypervisor took from this machine meanwhile (all vCPUs), when known */
+  stolenS?: number | null;
 }
 
 function readCpu(processes: BenchProcess[]): Record<string, number | null> {
@@ -24,6 +26,7 @@ function readCpu(processes: BenchProcess[]): Record<string, number | null> {
 
 export class UsageMeter {
   private readonly cpuAtStart: Record<string, number | null>;
+  private readonly stolenAtStart = stolenSeconds();
   private readonly startedAt = performance.now();
   private readonly sampled = new Map<string, number>();
   private readonly sampler: NodeJS.Timeout;
@@ -55,7 +58,9 @@ export class UsageMeter {
       if (p.name === 'postgres') continue;
       peakRss[p.name] = this.hwmReset.has(p.name) ? peakRssBytes(p.pid) : (this.sampled.get(p.name) ?? null);
     }
-    return { wallS: (performance.now() - this.startedAt) / 1000, cpuS, peakRss };
+    const stolen = stolenSeconds();
+    const stolenS = stolen === null || this.stolenAtStart === null ? null : stolen - this.stolenAtStart;
+    return { wallS: (performance.now() - this.startedAt) / 1000, cpuS, peakRss, stolenS };
   }
 }
 

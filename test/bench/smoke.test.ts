@@ -46,6 +46,8 @@ test('throughput: whole lifecycles complete, with per-phase figures and CPU per 
   assert.equal(level!.completed, 2);
   for (const phase of Object.values(level!.phases)) assert.equal(phase.n, 2);
   assert.ok(level!.usage.cpuS.api !== null && level!.usage.cpuS.worker !== null);
+  // Linux's /proc/stat is read for the CPU the host took (a VM's steal time): never negative
+  assert.ok(typeof level!.usage.stolenS === 'number' && level!.usage.stolenS >= 0, String(level!.usage.stolenS));
 });
 
 test('list scale: pages by limit, cursor and offset at growing sizes', async () => {
