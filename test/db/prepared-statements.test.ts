@@ -1,5 +1,5 @@
 // Statements run through db/sql.ts are prepared on the server under a name derived from their text,
-// so PostgreSQL plans each once per connection: asserted from pg_prepared_statements, which lists
+// so PostgreSQL parses each once per connection: asserted from pg_prepared_statements, which lists
 // the statements of the connection that reads it. One connection per ORM here (poolMax 1), so every
 // statement of a test shares it.
 import { after, before, test } from 'node:test';
@@ -46,8 +46,9 @@ test('a statement is prepared once under its name and reused by later calls, in 
   }).catch(() => undefined);
   assert.ok((await prepared(orm)).has(statementName(other)));
   assert.deepEqual(await sql(fork(orm), other, ['y']), [{ s: 'y' }]);
-  assert.equal(statementName(text), statementName(`${text}`), 'the name depends on the text alone');
   assert.notEqual(statementName(text), statementName(other));
+  // PostgreSQL cuts identifiers at 63 bytes: a longer name would make two long statements one
+  assert.ok(Buffer.byteLength(statementName(`select 1 as ${'x'.repeat(500)}`)) <= 63);
 });
 
 test('a statement whose first parse failed is parsed again, not taken for prepared', async () => {
