@@ -88,10 +88,10 @@ interface Reply {
 }
 
 /** A call to one of the API processes. */
-async function call(api: ChildApi, who: Person, method: string, p: string, body?: unknown): Promise<Reply> {
+async function call(api: ChildApi, who: Person, method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const res = await fetch(api.baseUrl + p, {
     method,
-    headers: { 'Coder-Session-Token': who.token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    headers: { 'Coder-Session-Token': who.token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -195,7 +195,15 @@ describe('several hosts: two API processes, two workers', () => {
       },
     });
     const create = async (api: ChildApi, input: string) => {
-      const res = await call(api, alice, 'POST', '/api/v2/tasks/me', { template_version_id: version.id, input });
+      // A create sent just after the SIGKILL may have its first workflow task handed to the dead
+      // worker's last poll; the task is then created once that task times out, after the API has
+      // answered 503 "try again shortly". A client retries with the same Idempotency-Key and gets
+      // the one task (README) — as here; "nothing doubled" is asserted below.
+      const key = `create-${input}`;
+      let res = await call(api, alice, 'POST', '/api/v2/tasks/me', { template_version_id: version.id, input }, { 'Idempotency-Key': key });
+      for (let retry = 0; res.status === 503 && retry < 3; retry++) {
+        res = await call(api, alice, 'POST', '/api/v2/tasks/me', { template_version_id: version.id, input }, { 'Idempotency-Key': key });
+      }
       assert.equal(res.status, 201, JSON.stringify(res.body));
       await until(api, alice, res.body.id, 'active');
       const [ws] = await sql<{ host_id: string }>(stack, 'select host_id from workspaces where id = ?', [res.body.workspace_id]);
@@ -250,6 +258,10 @@ describe('several hosts: two API processes, two workers', () => {
       assert.deepEqual(builds.map((b) => [b.build_number, b.transition, b.job_status]), expected);
       const [ws] = await sql<{ host_id: string }>(stack, 'select host_id from workspaces where id = ?', [t.workspaceId]);
       assert.equal(ws!.host_id, t === first ? victim.id : survivor.id);
+    }
+    for (const input of ['before the crash', 'after the crash']) {
+      const [n] = await sql<{ n: number }>(stack, 'select count(*)::int as n from tasks where prompt = ?', [input]);
+      assert.equal(n!.n, 1, `one task for "${input}"`);
     }
     const history = await stack.temporal.workflow.getHandle(taskWorkflowId(first.id)).fetchHistory();
     const events = history.events ?? [];
