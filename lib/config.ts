@@ -24,15 +24,11 @@ function parsedBy<T>(parse: (value: string | undefined) => T) {
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().trim().min(1).optional();
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .optional()
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const switchValue = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).optional();
+/** A switch that is off unless turned on */
+const bool = switchValue.transform((v) => v === '1' || v === 'true' || v === 'yes');
 /** A switch that is on unless turned off */
-const boolOn = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .optional()
-  .transform((v) => !(v === '0' || v === 'false' || v === 'no'));
+const boolOn = switchValue.transform((v) => !(v === '0' || v === 'false' || v === 'no'));
 
 const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),

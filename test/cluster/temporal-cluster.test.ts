@@ -200,10 +200,11 @@ describe('several hosts: two API processes, two workers', () => {
       // answered 503 "try again shortly". A client retries with the same Idempotency-Key and gets
       // the one task (README) — as here; "nothing doubled" is asserted below.
       const key = `create-${input}`;
-      let res = await call(api, alice, 'POST', '/api/v2/tasks/me', { template_version_id: version.id, input }, { 'Idempotency-Key': key });
-      for (let retry = 0; res.status === 503 && retry < 3; retry++) {
+      let res: Reply;
+      let retries = 0;
+      do {
         res = await call(api, alice, 'POST', '/api/v2/tasks/me', { template_version_id: version.id, input }, { 'Idempotency-Key': key });
-      }
+      } while (res.status === 503 && retries++ < 3);
       assert.equal(res.status, 201, JSON.stringify(res.body));
       await until(api, alice, res.body.id, 'active');
       const [ws] = await sql<{ host_id: string }>(stack, 'select host_id from workspaces where id = ?', [res.body.workspace_id]);
