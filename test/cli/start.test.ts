@@ -50,6 +50,19 @@ async function api(method: string, p: string, token?: string, body?: unknown): P
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
+/**
+ * Waits until no child is being restarted: a child killed while the supervisor is still starting it
+ * again (the worker and the API may exit on their own when PostgreSQL or Temporal went away) is
+ * reported as a failed restart, not as a stop, so the test kills only children that are running.
+ */
+const noRestartUnderWay = () =>
+  waitFor(
+    () =>
+      CHILDREN.every(({ name }) => count(`taskd: restarting ${name} (`) === count(`taskd: ${name} is running again`)) &&
+      CHILDREN.every(({ cmdline }) => childPid(cmdline) !== null),
+    { timeoutMs: 180_000, intervalMs: 100, what: `every child running; output so far:\n${output}` },
+  );
+const count = (line: string) => output.split(line).length - 1;
 const printed = (re: RegExp, what: string) => waitFor(() => re.test(output), { timeoutMs: 180_000, intervalMs: 100, what: `${what}; output so far:\n${output}` });
 const ready = () => waitFor(async () => (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200, { timeoutMs: 120_000, what: 'readyz 200' });
 
@@ -92,6 +105,7 @@ test('the data folder is readable by its owner only: others may pass through it,
 
 test('each child killed in turn is reported with how it ended and started again; the stack then runs a task', async () => {
   for (const child of CHILDREN) {
+    await noRestartUnderWay();
     const pid = childPid(child.cmdline);
     assert.ok(pid, `${child.name} is a child of the launcher`);
     process.kill(pid, 'SIGKILL');
