@@ -66,8 +66,8 @@ async function reconcileSearchAttributes(
   namespace: string,
   wanted: Record<string, SearchAttributeKind>,
   log: DevstackLogger,
-): Promise<void> {
-  if (Object.keys(wanted).length === 0) return;
+): Promise<boolean> {
+  if (Object.keys(wanted).length === 0) return false;
   const existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   const missing: Record<string, number> = {};
   for (const [name, kind] of Object.entries(wanted)) {
@@ -81,9 +81,10 @@ async function reconcileSearchAttributes(
       );
     }
   }
-  if (Object.keys(missing).length === 0) return;
+  if (Object.keys(missing).length === 0) return false;
   log.info(`Registering search attributes ${Object.keys(missing).join(', ')} in namespace ${namespace}`);
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  return true;
 }
 
 /**
@@ -117,6 +118,12 @@ export async function retryOnFreshConnection(
   throw new Error(`${failure}: ${(lastError as Error)?.message}`);
 }
 
+/**
+ * Resolves once `namespace` serves every attribute in `searchAttributes`, adding those it lacks.
+ * `registryRefreshMs`: after adding one, how long every service of the server may take to reload
+ * its namespace registry (each has its own); the frontend seeing the attribute does not prove the
+ * history service does, so the wait lasts at least that long after the addition.
+ */
 export async function waitUntilUsable(
   address: string,
   namespace: string,
@@ -124,13 +131,17 @@ export async function waitUntilUsable(
   deadline: number,
   signal: AbortSignal,
   log: DevstackLogger,
+  registryRefreshMs = 0,
 ): Promise<void> {
+  let addedAt: number | null = null;
   await retryOnFreshConnection(address, deadline, signal, `Temporal at ${address} did not become usable in time`, async (connection) => {
     // Fresh servers accept gRPC before the namespace registry has loaded.
     await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.describeNamespace({ namespace }));
-    await connection.withDeadline(Date.now() + 10_000, () => reconcileSearchAttributes(connection, namespace, searchAttributes, log));
+    if (await connection.withDeadline(Date.now() + 10_000, () => reconcileSearchAttributes(connection, namespace, searchAttributes, log))) {
+      addedAt ??= Date.now();
+    }
     // A server with SQL visibility serves new attributes only once its namespace registry has
-    // reloaded (every 10 s by default): until then a workflow naming one is refused ("no mapping
+    // reloaded (every 2 to 10 s, by version): until then a workflow naming one is refused ("no mapping
     // defined for search attribute"). A query naming them all is refused the same way.
     const names = Object.keys(searchAttributes);
     if (names.length > 0) {
@@ -139,7 +150,19 @@ export async function waitUntilUsable(
       );
     }
   });
+  const rest = addedAt === null ? 0 : addedAt + registryRefreshMs - Date.now();
+  if (rest > 0) {
+    log.info(`Waiting ${Math.ceil(rest / 1000)} s for every Temporal service to load the new search attributes`);
+    await sleep(rest);
+  }
 }
+
+/**
+ * How often the dev server's services reload their namespace registries, plus a second: what an
+ * attribute added at start may take to reach them all. Server 1.32 (in CLI 1.9.1) reloads every 2 s,
+ * older servers every 10 s; the longer is waited, and only when an attribute was added to a reused file.
+ */
+const DEV_REGISTRY_REFRESH_MS = 11_000;
 
 /**
  * Runs `temporal server start-dev` as a private server and resolves once the
@@ -177,6 +200,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // Update-with-Start (taskd's create path) goes through ExecuteMultiOperation.
   args.push('--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true');
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  // start-dev turns its search-attribute caches off unless told otherwise, so that attributes added
+  // at run time are seen at once: then every attribute a workflow sets or upserts, and every
+  // visibility write, costs two reads of the server's one SQLite connection under a global lock
+  // (about 60 a task lifecycle). taskd's attributes exist before anything uses them (created with
+  // the file, or added by reconcileSearchAttributes, which waits out the caches' refresh), so the
+  // caches stay on, as on Temporal's own server.
+  args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
 
   const address = `${host}:${port}`;
   const started = Date.now();
@@ -199,7 +229,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     await whileAlive(server, 'Temporal dev server', async (signal) => {
       const deadline = started + readyTimeoutMs;
       await waitForPort(host, port, readyTimeoutMs, { signal });
-      await waitUntilUsable(address, namespace, searchAttributes, deadline, signal, log);
+      await waitUntilUsable(address, namespace, searchAttributes, deadline, signal, log, DEV_REGISTRY_REFRESH_MS);
     });
   } catch (err) {
     await server.stop().catch(() => {});

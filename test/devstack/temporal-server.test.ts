@@ -4,10 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { freePort } from '../../devstack/free-port';
 import { groupAlive } from '../../devstack/processes';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { SearchAttributeConflictError, startTemporalDevServer } from '../../devstack/temporal-server';
+import { scrapeTemporalCounts } from '../../bench/lib/temporal-metrics';
+import { waitFor } from '../helpers/wait';
 
 const TOOLS_DIR = path.resolve(__dirname, '../../.tools');
 const quiet = { info() {}, warn() {}, error() {} };
@@ -54,6 +58,55 @@ test('in-memory dev server: search attributes, UI, clean stop of the whole group
   await server.stop(); // idempotent
 });
 
+/** Starts a workflow (no worker needed) carrying `key` = `value`, and resolves once visibility lists it by that value. */
+async function startListedBy(address: string, namespace: string, key: string, value: string | number): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection, namespace });
+    const attribute =
+      typeof value === 'number'
+        ? { key: defineSearchAttributeKey(key, SearchAttributeType.INT), value }
+        : { key: defineSearchAttributeKey(key, SearchAttributeType.KEYWORD), value };
+    const workflowId = `listed-${key}-${value}`;
+    await client.workflow.start('nobodyRunsThis', { taskQueue: 'nobody-polls', workflowId, typedSearchAttributes: [attribute] });
+    const query = `${key} = ${typeof value === 'number' ? value : `'${value}'`}`;
+    // Visibility is written a moment after the start; a service that did not know the attribute
+    // would keep failing that write until its registry reloads (up to 10 s), hence the short deadline.
+    await waitFor(async () => (await client.workflow.count(query)).count === 1, { timeoutMs: 5_000, what: `a workflow listed by ${query}` });
+    await client.workflow.getHandle(workflowId).terminate();
+  } finally {
+    await connection.close();
+  }
+}
+
+test('search attributes are read from the caches, not from the database on every use', async () => {
+  const metricsPort = await freePort();
+  const server = await startTemporalDevServer({
+    cliPath,
+    dbFile: path.join(scratch, 'cached.sqlite'),
+    uiPort: null,
+    metricsPort,
+    searchAttributes: { TaskdCached: 'Keyword' },
+    log: quiet,
+  });
+  try {
+    const reads = async () => {
+      const { persistence } = await scrapeTemporalCounts(`http://127.0.0.1:${metricsPort}/metrics`);
+      return (persistence.GetNamespace ?? 0) + (persistence.GetCurrentClusterMetadata ?? 0);
+    };
+    const before = await reads();
+    const workflows = 20;
+    for (let i = 0; i < workflows; i++) await startListedBy(server.address, 'default', 'TaskdCached', `w${i}`);
+    // start-dev's default (caches off) reads both each time an attribute is validated, mapped or
+    // written to visibility: 8 or more a workflow here; with the caches on, each service's first load
+    // and the periodic reloads, whatever the number of workflows
+    const extra = (await reads()) - before;
+    assert.ok(extra < 2 * workflows, `${workflows} workflows with a search attribute cost ${extra} namespace and cluster-metadata reads`);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('persistent SQLite: a restart registers new search attributes and rejects a changed type', async () => {
   const dbFile = path.join(scratch, 'nested', 'temporal.sqlite');
   const common = { cliPath, dbFile, uiPort: null, log: quiet } as const;
@@ -71,6 +124,8 @@ test('persistent SQLite: a restart registers new search attributes and rejects a
     const attrs = await customAttributes(second.address, 'default');
     assert.equal(attrs.TaskdA, 2);
     assert.equal(attrs.TaskdB, 3, 'start-dev alone skips attributes added after the db was created');
+    // the server is ready only once every service can use the added attribute
+    await startListedBy(second.address, 'default', 'TaskdB', 7);
   } finally {
     await second.stop();
   }
