@@ -51,19 +51,27 @@ async function api(method: string, p: string, token?: string, body?: unknown): P
 }
 
 /**
- * Waits until no child is being restarted: a child killed while the supervisor is still starting it
- * again (the worker and the API may exit on their own when PostgreSQL or Temporal went away) is
- * reported as a failed restart, not as a stop, so the test kills only children that are running.
+ * Waits until no child is being restarted and every child runs: a child killed while the supervisor
+ * is still starting it again is reported as a failed restart, not as a stop, so the test kills only
+ * children that are running.
  */
 const noRestartUnderWay = () =>
-  waitFor(
+  until(
     () =>
       CHILDREN.every(({ name }) => count(`taskd: restarting ${name} (`) === count(`taskd: ${name} is running again`)) &&
       CHILDREN.every(({ cmdline }) => childPid(cmdline) !== null),
-    { timeoutMs: 180_000, intervalMs: 100, what: `every child running; output so far:\n${output}` },
+    'every child running',
   );
 const count = (line: string) => output.split(line).length - 1;
-const printed = (re: RegExp, what: string) => waitFor(() => re.test(output), { timeoutMs: 180_000, intervalMs: 100, what: `${what}; output so far:\n${output}` });
+/** Waits for `check`; on timeout the error carries the launcher's output as it was then, not when the wait began. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  try {
+    await waitFor(check, { timeoutMs: 180_000, intervalMs: 100, what });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the launcher's output:\n${output}`, { cause: err });
+  }
+}
+const printed = (re: RegExp, what: string) => until(() => re.test(output), what);
 const ready = () => waitFor(async () => (await fetch(`${apiUrl}/readyz`).catch(() => null))?.status === 200, { timeoutMs: 120_000, what: 'readyz 200' });
 
 before(async () => {
