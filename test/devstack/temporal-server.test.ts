@@ -70,8 +70,8 @@ async function startListedBy(address: string, namespace: string, key: string, va
     const workflowId = `listed-${key}-${value}`;
     await client.workflow.start('nobodyRunsThis', { taskQueue: 'nobody-polls', workflowId, typedSearchAttributes: [attribute] });
     const query = `${key} = ${typeof value === 'number' ? value : `'${value}'`}`;
-    // Visibility is written a moment after the start; a service that did not know the attribute
-    // would keep failing that write until its registry reloads (up to 10 s), hence the short deadline.
+    // Visibility is written a moment after the start; a service that did not know the attribute yet
+    // would fail that write until its registry reloads (every 2 to 10 s, by server version).
     await waitFor(async () => (await client.workflow.count(query)).count === 1, { timeoutMs: 5_000, what: `a workflow listed by ${query}` });
     await client.workflow.getHandle(workflowId).terminate();
   } finally {
