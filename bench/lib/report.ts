@@ -13,19 +13,28 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string, suffix = ''): void {
-  const dir = path.join(ROOT, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
+/**
+ * Where a run's raw figures go: bench/results/<name>[-variant].json, or BENCH_RESULTS_FILE when set —
+ * a script comparing commits names each run's file instead of copying the committed one out of a
+ * checkout (and restoring it) between runs.
+ */
+export function resultsFile(name: string, suffix = '', env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BENCH_RESULTS_FILE) return path.resolve(env.BENCH_RESULTS_FILE);
   // a run on the in-memory Temporal store is another experiment: it must not replace the default's figures
-  const variant = process.env.BENCH_TEMPORAL_DB === 'memory' ? '-temporal-memory' : '';
-  const file = path.join(dir, `${name}${variant}${suffix}.json`);
+  const variant = env.BENCH_TEMPORAL_DB === 'memory' ? '-temporal-memory' : '';
+  return path.join(ROOT, 'bench', 'results', `${name}${variant}${suffix}.json`);
+}
+
+export function writeResults(name: string, machine: MachineInfo, command: string, figures: unknown, summary: string, suffix = ''): void {
+  const file = resultsFile(name, suffix);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const loadAtEnd = loadAverage();
   const env = ['BENCH_TEMPORAL_DB', 'BENCH_CPU_PROF'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
   const fullCommand = `${env}${command}`;
   fs.writeFileSync(file, `${JSON.stringify({ name, command: fullCommand, machine, loadAtEnd, figures }, null, 2)}\n`);
   process.stdout.write(
     `\n## ${name}\n\n${machineMarkdown(machine)}\n- load average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')}\n` +
-      `- command: \`${fullCommand}\`\n\n${summary}\n\nraw figures: ${path.relative(ROOT, file)}\n`,
+      `- command: \`${fullCommand}\`\n\n${summary}\n\nraw figures: ${file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file}\n`,
   );
 }
 
