@@ -96,8 +96,16 @@ test('create → active, prompt and reply in the logs; send; pause keeps logs; r
   const afterResume = (await logs(id)).logs;
   assert.equal(afterResume.filter((e) => e.type === 'input' && e.content === 'Write a haiku about durable workflows').length, 1, 'the prompt is not sent again');
   assert.deepEqual(afterResume.slice(0, l.length).map((e) => e.content), l.map((e) => e.content), 'the earlier conversation is intact');
-  // the restored app replays its conversation to the new workspace agent: stored once, not twice
-  const more = await post(`${id}/send`, { input: 'One more verse' });
+  // the restored app replays its conversation to the new workspace agent: stored once, not twice.
+  // "active" says the app is up, not that it is idle: right after the restore it may still be busy
+  // (agentapi "running"), and send answers 502 "not ready" then — a client tries again, as here.
+  const more = await waitFor(
+    async () => {
+      const res = await post(`${id}/send`, { input: 'One more verse' });
+      return res.status === 502 && res.body?.message === 'Task app is not ready to accept input.' ? null : res;
+    },
+    { what: 'the restored app ready for input', timeoutMs: 15_000, intervalMs: 200 },
+  );
   assert.equal(more.status, 204, JSON.stringify(more.body));
   await replied(id, 'One more verse');
   const stored = await waitFor(async () => {
