@@ -27,7 +27,7 @@ import {
   floorPauseUpdate,
   floorResumeUpdate,
 } from './baseline/floor-workflow';
-import { cpuTable, UsageMeter, type Usage } from './lib/usage';
+import { UsageMeter, type Usage } from './lib/usage';
 import { readSqlStats, resetSqlStats, type SqlCounts } from './lib/sql-stats';
 import { countsPerLifecycle, scrapeTemporalCounts, type TemporalCounts } from './lib/temporal-metrics';
 
@@ -312,17 +312,11 @@ export function throughputSummary(r: ThroughputResult): string {
     markdownTable(
       ['in flight', ...names, 'total', 'stolen'],
       r.levels.map((l) => {
-        const rows = cpuTable(l.usage, r.cores);
-        const total = rows.reduce((a, x) => a + (x.cpuS ?? 0), 0);
-        return [
-          l.inFlight,
-          ...names.map((n) => {
-            const x = rows.find((y) => y.name === n);
-            return x && x.cpuS !== null ? `${fmt(x.cpuS)} (${fmt((x.shareOfMachine ?? 0) * 100, 0)} %)` : 'n/a';
-          }),
-          `${fmt(total)} (${fmt((total / (l.usage.wallS * r.cores)) * 100, 0)} %)`,
-          l.usage.stolenS == null ? 'n/a' : `${fmt(l.usage.stolenS)} (${fmt((l.usage.stolenS / (l.usage.wallS * r.cores)) * 100, 0)} %)`,
-        ];
+        const total = Object.values(l.usage.cpuS).reduce<number>((a, x) => a + (x ?? 0), 0);
+        /** CPU seconds and their share of the machine over the level */
+        const cell = (seconds: number | null | undefined) =>
+          seconds == null ? 'n/a' : `${fmt(seconds)} (${fmt((seconds / (l.usage.wallS * r.cores)) * 100, 0)} %)`;
+        return [l.inFlight, ...names.map((n) => cell(l.usage.cpuS[n])), cell(total), cell(l.usage.stolenS)];
       }),
     ),
   );

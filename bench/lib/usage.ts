@@ -63,12 +63,3 @@ export class UsageMeter {
     return { wallS: (performance.now() - this.startedAt) / 1000, cpuS, peakRss, stolenS };
   }
 }
-
-/** CPU seconds per process and its share of the machine (all cores over the phase's wall time). */
-export function cpuTable(u: Usage, cores: number): { name: string; cpuS: number | null; shareOfMachine: number | null }[] {
-  return Object.entries(u.cpuS).map(([name, s]) => ({
-    name,
-    cpuS: s,
-    shareOfMachine: s === null ? null : s / (u.wallS * cores),
-  }));
-}
