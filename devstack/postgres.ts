@@ -10,7 +10,15 @@ import {
   readPassword,
   resolveRunAs,
 } from './postgres-cluster';
-import { describeFailure, runCommand, spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
+import {
+  describeFailure,
+  runCommand,
+  spawnServerProcess,
+  startRetryingTakenPorts,
+  whileAlive,
+  type DevstackLogger,
+  type ServerProcess,
+} from './processes';
 
 export { findPostgresProcesses, PG_DATABASE, PG_USER } from './postgres-cluster';
 
@@ -84,7 +92,11 @@ async function ensureDatabase(binDir: string, host: string, port: number, passwo
  * Unix sockets are disabled: clients use TCP only, which also sidesteps the
  * 107-byte socket path limit and clashes over /var/run/postgresql.
  */
-export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
+export function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
+  return startRetryingTakenPorts('PostgreSQL', options.log, () => startPostgresOnce(options));
+}
+
+async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServer> {
   const { log } = options;
   const env = options.env ?? process.env;
   const host = options.host ?? '127.0.0.1';

@@ -268,3 +268,33 @@ export async function whileAlive<T>(server: ServerProcess, name: string, work: (
     controller.abort();
   }
 }
+
+/** The marker whileAlive puts on a server that died before it was ready. */
+const DIED_AT_STARTUP = 'exited during startup';
+
+/**
+ * A server died at startup because an address it was to listen on was taken between the moment a
+ * free port was picked and its bind — a race no check beforehand closes: ports picked as free (by
+ * us, or by the Temporal CLI for its internal services) are ephemeral ports any outgoing connection
+ * on the machine may take meanwhile. PostgreSQL says "Address already in use", Go "address already
+ * in use".
+ */
+export function diedOnTakenPort(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.message.includes(DIED_AT_STARTUP) && /address already in use/i.test(err.message);
+}
+
+/**
+ * Starts a server, starting it again (ports picked afresh by `start`) when it died on a port taken
+ * meanwhile; any other failure, or the last attempt's, is thrown as it is.
+ */
+export async function startRetryingTakenPorts<T>(name: string, log: DevstackLogger, start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !diedOnTakenPort(err)) throw err;
+      log.warn(`${name} could not listen on a port taken since it was picked; starting it again (attempt ${attempt + 1} of ${attempts})`);
+    }
+  }
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, freePort, waitForPort } from './free-port';
-import { spawnServerProcess, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
+import { spawnServerProcess, startRetryingTakenPorts, whileAlive, type DevstackLogger, type ServerProcess } from './processes';
 
 export type SearchAttributeKind = 'Keyword' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double' | 'KeywordList';
 
@@ -168,7 +168,12 @@ const DEV_REGISTRY_REFRESH_MS = 11_000;
  * Runs `temporal server start-dev` as a private server and resolves once the
  * namespace is usable and every requested search attribute exists.
  */
-export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+export function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  // the CLI picks its internal services' ports itself: a start can lose one of them to a race
+  return startRetryingTakenPorts('Temporal dev server', options.log, () => startDevServerOnce(options));
+}
+
+async function startDevServerOnce(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const { log, cliPath } = options;
   const host = options.host ?? '127.0.0.1';
   const namespace = options.namespace ?? 'default';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -111,4 +112,31 @@ test('defaults: fsync on, and a non-cluster folder is never initdb\'d over', asy
   fs.writeFileSync(path.join(occupied, 'notes.txt'), 'mine');
   await assert.rejects(startPostgres({ dataDir: occupied, log: quiet }), /is not empty and is not a PostgreSQL data directory/);
   assert.deepEqual(fs.readdirSync(occupied), ['notes.txt']);
+});
+
+test('a port taken between being picked and bound: the start is tried again, three times in all, then fails with what PostgreSQL said', async () => {
+  // What the race leaves behind, made certain: the server is told to listen on a port something holds.
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const taken = (blocker.address() as net.AddressInfo).port;
+  const warnings: string[] = [];
+  try {
+    await assert.rejects(
+      startPostgres({ dataDir, fsync: false, settings: { port: String(taken) }, log: { ...quiet, warn: (msg) => warnings.push(msg) } }),
+      /PostgreSQL exited during startup[\s\S]*Address already in use/,
+    );
+  } finally {
+    blocker.close();
+  }
+  assert.deepEqual(warnings, [
+    'PostgreSQL could not listen on a port taken since it was picked; starting it again (attempt 2 of 3)',
+    'PostgreSQL could not listen on a port taken since it was picked; starting it again (attempt 3 of 3)',
+  ]);
+  assert.deepEqual(findPostgresProcesses(dataDir), [], 'no attempt is left running');
+  const pg = await startPostgres({ dataDir, fsync: false, log: quiet });
+  try {
+    assert.equal(await sql(pg.url, 'SELECT note FROM kept WHERE id = 1'), 'still here', 'the failed attempts left the cluster intact');
+  } finally {
+    await pg.stop();
+  }
 });
