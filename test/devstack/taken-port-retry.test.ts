@@ -8,11 +8,11 @@ import { diedOnTakenPort, spawnServerProcess, startRetryingTakenPorts, whileAliv
 
 const quiet = { info() {}, warn() {}, error() {} };
 
-/** Starts `node -e script` as a server that is ready once it prints "ready". */
+/** Starts `node -e script` as a server that is ready once it prints a line "up" (not a word of any failure). */
 async function startFake(script: string) {
   const server = await spawnServerProcess({ name: 'fake', command: process.execPath, args: ['-e', script], log: quiet, stopSignal: 'SIGTERM', stopTimeoutMs: 2_000 });
   return whileAlive(server, 'fake server', async (signal) => {
-    while (!server.outputTail().includes('ready')) {
+    while (!/^up$/m.test(server.outputTail())) {
       signal.throwIfAborted();
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -24,7 +24,7 @@ async function startFake(script: string) {
 const GO_BIND_FAILURE = `console.error('level=ERROR msg="Failed to start gRPC listener" error="listen tcp 127.0.0.1:38359: bind: address already in use"'); process.exit(2)`;
 
 test('a server that died on a taken port is started again, and the start that works is returned', async () => {
-  const scripts = [GO_BIND_FAILURE, `console.log('ready'); setInterval(() => {}, 1000)`];
+  const scripts = [GO_BIND_FAILURE, `console.log('up'); setInterval(() => {}, 1000)`];
   const warnings: string[] = [];
   let calls = 0;
   const server = await startRetryingTakenPorts('Fake', { ...quiet, warn: (m: string) => warnings.push(m) }, () => startFake(scripts[calls++]!));
