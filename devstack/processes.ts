@@ -249,6 +249,9 @@ export async function spawnServerProcess(options: ServerProcessOptions): Promise
   return { pid, exited, hasExited: () => done, outputTail, stop };
 }
 
+/** The words whileAlive puts in the error of a server that died before it was ready. */
+const DIED_AT_STARTUP = 'exited during startup';
+
 /**
  * Resolves with `work`'s value, or rejects as soon as the server process dies
  * (with its output tail), so a crash at startup fails fast instead of timing out.
@@ -257,7 +260,7 @@ export async function whileAlive<T>(server: ServerProcess, name: string, work: (
   const controller = new AbortController();
   const died = server.exited.then(({ code, signal }) => {
     const status = signal ? `signal ${signal}` : `exit code ${code}`;
-    const error = new Error(`${name} exited during startup (${status}). Last output:\n${server.outputTail().trim()}`);
+    const error = new Error(`${name} ${DIED_AT_STARTUP} (${status}). Last output:\n${server.outputTail().trim()}`);
     controller.abort(error);
     throw error;
   });
@@ -269,8 +272,6 @@ export async function whileAlive<T>(server: ServerProcess, name: string, work: (
   }
 }
 
-/** The marker whileAlive puts on a server that died before it was ready. */
-const DIED_AT_STARTUP = 'exited during startup';
 
 /**
  * A server died at startup because an address it was to listen on was taken between the moment a
