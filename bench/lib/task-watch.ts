@@ -53,7 +53,13 @@ export class RowWatch<S> {
     const listener = new pg.Client({ connectionString: databaseUrl });
     await listener.connect();
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    const installed = source.install ? await source.install(listener) : null;
+    const installed = source.install
+      ? await source.install(listener).catch(async (err: unknown) => {
+          await listener.end().catch(() => {});
+          await pool.end().catch(() => {});
+          throw err;
+        })
+      : null;
     const watch = new RowWatch(listener, pool, source, installed?.uninstall ?? null);
     listener.on('notification', (n) => {
       if (!n.payload) return;
@@ -62,7 +68,12 @@ export class RowWatch<S> {
       watch.dirty.add(id);
       void watch.pump();
     });
-    for (const channel of [source.channel, ...(installed?.channels ?? [])]) await listener.query(`listen ${channel}`);
+    try {
+      for (const channel of [source.channel, ...(installed?.channels ?? [])]) await listener.query(`listen ${channel}`);
+    } catch (err) {
+      await watch.close();
+      throw err;
+    }
     return watch;
   }
 
@@ -157,10 +168,9 @@ export interface TaskState {
  * notifies its watcher. Named per watch, so watchers sharing a database (the tests') never remove each
  * other's; removed when the watch closes.
  */
-export function workspaceDeletedTrigger(suffix: string) {
+function workspaceDeletedTrigger(suffix: string) {
   const name = `taskd_bench_workspace_deleted_${suffix}`;
   return {
-    name,
     channel: name,
     create: `
 create function ${name}() returns trigger language plpgsql as $$
