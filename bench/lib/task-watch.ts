@@ -36,12 +36,13 @@ export class RowWatch<S> {
   private running = false;
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
+  /** removes what the source installed (set once installed) */
+  private uninstall: ((client: pg.Client) => Promise<void>) | null = null;
 
   private constructor(
     private readonly listener: pg.Client,
     private readonly pool: pg.Pool,
     private readonly source: WatchSource<S>,
-    private readonly uninstall: ((client: pg.Client) => Promise<void>) | null,
   ) {
     this.sweep = setInterval(() => {
       for (const id of this.waiters.keys()) this.dirty.add(id);
@@ -53,14 +54,7 @@ export class RowWatch<S> {
     const listener = new pg.Client({ connectionString: databaseUrl });
     await listener.connect();
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    const installed = source.install
-      ? await source.install(listener).catch(async (err: unknown) => {
-          await listener.end().catch(() => {});
-          await pool.end().catch(() => {});
-          throw err;
-        })
-      : null;
-    const watch = new RowWatch(listener, pool, source, installed?.uninstall ?? null);
+    const watch = new RowWatch(listener, pool, source);
     listener.on('notification', (n) => {
       if (!n.payload) return;
       const id = source.idOf(n.payload);
@@ -69,6 +63,8 @@ export class RowWatch<S> {
       void watch.pump();
     });
     try {
+      const installed = source.install ? await source.install(listener) : null;
+      watch.uninstall = installed?.uninstall ?? null;
       for (const channel of [source.channel, ...(installed?.channels ?? [])]) await listener.query(`listen ${channel}`);
     } catch (err) {
       await watch.close();
